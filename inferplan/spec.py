@@ -221,8 +221,11 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
         problems.append(((), "aws:region is not set (add `aws:region: <region>` under `config:`)"))
     elif isinstance(region, str) and region != aws_region:
         problems.append(
-            (("region",), f"must equal aws:region '{aws_region}' (got '{region}'); "
-                          "the planner and the AWS provider must agree on one region")
+            (
+                ("region",),
+                f"must equal aws:region '{aws_region}' (got '{region}'); "
+                "the planner and the AWS provider must agree on one region",
+            )
         )
 
     # Names are unique across pools, models and frontier entries of each kind, and across models and
@@ -236,7 +239,9 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
             scope = "targets" if kind in ("models", "frontier") else kind
             key = f"{scope}:{name}"
             if key in seen:
-                problems.append(((kind, index, "name"), f"duplicate name '{name}' (already used by {seen[key]})"))
+                problems.append(
+                    ((kind, index, "name"), f"duplicate name '{name}' (already used by {seen[key]})")
+                )
             else:
                 seen[key] = f"{kind}[{index}]"
 
@@ -245,16 +250,16 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
     for index, item in _entries(data, "models"):
         pool = item.get("pool")
         if isinstance(pool, str) and pool not in pools:
-            problems.append(
-                (("models", index, "pool"), f"no pool named '{pool}'{did_you_mean(pool, pools)}")
-            )
+            problems.append((("models", index, "pool"), f"no pool named '{pool}'{did_you_mean(pool, pools)}"))
     for index, item in _entries(data, "workloads"):
         for field in ("route", "fallback"):
             target = item.get(field)
             if isinstance(target, str) and target not in targets:
                 problems.append(
-                    (("workloads", index, field),
-                     f"no model or frontier entry named '{target}'{did_you_mean(target, targets)}")
+                    (
+                        ("workloads", index, field),
+                        f"no model or frontier entry named '{target}'{did_you_mean(target, targets)}",
+                    )
                 )
         if isinstance(item.get("route"), str) and item.get("route") == item.get("fallback"):
             problems.append((("workloads", index, "fallback"), "must differ from route"))
@@ -264,8 +269,11 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
             for target in rates:
                 if str(target) not in targets:
                     problems.append(
-                        (("workloads", index, "success_rate", str(target)),
-                         f"no model or frontier entry named '{target}'{did_you_mean(str(target), own or targets)}")
+                        (
+                            ("workloads", index, "success_rate", str(target)),
+                            f"no model or frontier entry named '{target}'"
+                            + did_you_mean(str(target), own or targets),
+                        )
                     )
     for index, item in _entries(data, "pools"):
         low, high = item.get("min_nodes", 0), item.get("max_nodes")

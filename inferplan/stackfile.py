@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferplan.spec import Path_, Platform, cross_reference_problems, did_you_mean, NAME_RULE
+from inferplan.spec import NAME_RULE, Path_, Platform, cross_reference_problems, did_you_mean
 
 PLATFORM_KEY = "inferplan:platform"
 REGION_KEY = "aws:region"
@@ -124,8 +124,11 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "is required"
     if kind == "string_pattern_mismatch":
-        return f"must be {NAME_RULE} (got {got!r})" if err["loc"][-1] in ("name", "secret") else (
-            f"does not match {ctx.get('pattern')} (got {got!r})")
+        return (
+            f"must be {NAME_RULE} (got {got!r})"
+            if err["loc"][-1] in ("name", "secret")
+            else (f"does not match {ctx.get('pattern')} (got {got!r})")
+        )
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"must be a whole number (got {got!r})"
     if kind in ("float_type", "float_parsing"):
@@ -138,7 +141,11 @@ def _message(err: Mapping[str, Any]) -> str:
         return f"must be a mapping of keys to values (got {got!r})"
     text = str(err["msg"])
     text = text.removeprefix("Value error, ")
-    return f"{text[0].lower()}{text[1:]} (got {got!r})" if got is not None and not isinstance(got, dict | list) else text
+    return (
+        f"{text[0].lower()}{text[1:]} (got {got!r})"
+        if got is not None and not isinstance(got, dict | list)
+        else text
+    )
 
 
 def _unknown_key(path: Path_, model: type[BaseModel]) -> str:
@@ -173,9 +180,7 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def validate_platform(
-    data: Any, aws_region: str | None, positions: Positions
-) -> Platform:
+def validate_platform(data: Any, aws_region: str | None, positions: Positions) -> Platform:
     """The typed spec, or SpecErrors listing every problem (types, enums, keys and references)."""
     problems: list[tuple[Path_, str, bool]] = []  # (path, message, points at the key)
     platform: Platform | None = None
@@ -203,12 +208,15 @@ def validate_platform(
     return platform
 
 
-def load_stack(stack: str, root: Path = Path.cwd()) -> LoadedStack:
+def load_stack(stack: str, root: Path | None = None) -> LoadedStack:
     """Read and validate one stack file; raises SpecErrors (never a traceback for bad input)."""
+    root = root or project_root()
     path = stack_file(stack, root)
     shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     if not path.is_file():
-        existing = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (root / STACKS_DIR).glob("Pulumi.*.yaml"))
+        existing = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in (root / STACKS_DIR).glob("Pulumi.*.yaml")
+        )
         hint = did_you_mean(stack, existing) or (f" (stacks here: {', '.join(existing)})" if existing else "")
         raise SpecErrors([SpecError(shown, 1, 1, "", f"no such stack file{hint}")])
     text = path.read_text()
@@ -218,7 +226,9 @@ def load_stack(stack: str, root: Path = Path.cwd()) -> LoadedStack:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecErrors([SpecError(shown, line, col, "", f"YAML syntax error: {exc.problem or exc}")]) from None
+        raise SpecErrors(
+            [SpecError(shown, line, col, "", f"YAML syntax error: {exc.problem or exc}")]
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecErrors([SpecError(shown, 1, 1, "", f"YAML error: {exc}")]) from None
 
@@ -232,7 +242,9 @@ def load_stack(stack: str, root: Path = Path.cwd()) -> LoadedStack:
     config = data.get("config") or {}
     region = config.get(REGION_KEY)
     try:
-        platform = validate_platform(config.get(PLATFORM_KEY), region if isinstance(region, str) else None, positions)
+        platform = validate_platform(
+            config.get(PLATFORM_KEY), region if isinstance(region, str) else None, positions
+        )
     except SpecErrors as exc:
         extra = [SpecError(shown, *positions.of(p, key=True), format_path(p), m) for p, m in dupes]
         raise SpecErrors([*extra, *exc.errors]) from None
@@ -240,3 +252,9 @@ def load_stack(stack: str, root: Path = Path.cwd()) -> LoadedStack:
         raise SpecErrors([SpecError(shown, *positions.of(p, key=True), format_path(p), m) for p, m in dupes])
     assert isinstance(region, str)  # validate_platform reports a missing aws:region
     return LoadedStack(stack=stack, file=shown, platform=platform, aws_region=region, config=config)
+
+
+def project_root() -> Path:
+    """The folder holding `Pulumi.yaml`: the current one if it has it, else the one beside this package."""
+    cwd = Path.cwd()
+    return cwd if (cwd / "Pulumi.yaml").is_file() else Path(__file__).resolve().parents[1]

@@ -137,9 +137,7 @@ def builtin_catalog() -> Catalog:
     return Catalog(
         models={m.id: m for m in map(_model, read_rows("models.csv"))},
         gpus={g.gpu: g for g in map(GpuEntry.model_validate, read_rows("gpus.csv"))},
-        instances={
-            i.instance_type: i for i in map(InstanceEntry.model_validate, read_rows("instances.csv"))
-        },
+        instances={i.instance_type: i for i in map(InstanceEntry.model_validate, read_rows("instances.csv"))},
         instance_prices={
             (p.instance_type, p.region): p
             for p in map(InstancePrice.model_validate, read_rows("instance_prices.csv"))

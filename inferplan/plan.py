@@ -1,0 +1,129 @@
+"""Spec → Plan: every decision the platform needs, made once, in one immutable object.
+
+Components read a Plan and decide nothing; the report, the policy rules and the cost engine read
+the same Plan. Nothing downstream mutates it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+from inferplan.catalog import Catalog, builtin_catalog
+from inferplan.spec import Platform, Sensitivity
+
+# Services the nodes and the router call without internet access (egress: none) or without paying
+# NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
+# metrics, ECR for container images, KMS for encrypted objects.
+NODE_INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "logs",
+    "monitoring",
+    "ecr.api",
+    "ecr.dkr",
+    "kms",
+)
+# The router reads frontier keys from Secrets Manager; only stacks with frontier entries need it.
+SECRETS_ENDPOINT = "secretsmanager"
+SCHEMA = "inferplan.plan/v1"
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    cidr: str
+    availability_zones: int
+    private_subnets: tuple[str, ...]  # one per AZ, in AZ order
+    public_subnets: tuple[str, ...]  # NAT only: one per AZ, holding the NAT gateways
+    nat_gateways: int  # 0 when egress is none; one per AZ in prod, one shared elsewhere
+    interface_endpoints: tuple[str, ...]
+    gateway_endpoints: tuple[str, ...] = ("s3",)
+
+    @property
+    def egress(self) -> bool:
+        return self.nat_gateways > 0
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one workload's calls go: its alias, its target and (if any) its fallback."""
+
+    workload: str
+    sensitivity: Sensitivity
+    target: str
+    target_kind: Literal["model", "frontier"]
+    fallback: str | None
+    fallback_kind: Literal["model", "frontier"] | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    platform: Platform
+    catalog: Catalog
+    network: NetworkPlan
+    routes: tuple[Route, ...]
+
+    @property
+    def region(self) -> str:
+        return self.platform.region
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
+        return {"inferplan:stack": self.stack, "inferplan:environment": self.platform.environment}
+
+    def name(self, *parts: str) -> str:
+        """A physical name derived from the stack, never typed by hand: `prod-eu-h100-asg`."""
+        return "-".join((self.stack, *parts))
+
+
+def plan_network(platform: Platform) -> NetworkPlan:
+    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
+    net = platform.network
+    vpc = ipaddress.IPv4Network(net.cidr)
+    blocks = list(vpc.subnets(new_prefix=min(vpc.prefixlen + 4, 28)))
+    azs = net.availability_zones
+    nat = net.egress == "nat"
+    endpoints = NODE_INTERFACE_ENDPOINTS + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+    return NetworkPlan(
+        cidr=net.cidr,
+        availability_zones=azs,
+        private_subnets=tuple(str(b) for b in blocks[:azs]),
+        public_subnets=tuple(str(b) for b in blocks[azs : 2 * azs]) if nat else (),
+        nat_gateways=(azs if platform.environment == "prod" else 1) if nat else 0,
+        interface_endpoints=endpoints,
+    )
+
+
+def plan_routes(platform: Platform) -> tuple[Route, ...]:
+    models = {m.name for m in platform.models}
+
+    def kind(target: str) -> Literal["model", "frontier"]:
+        return "model" if target in models else "frontier"
+
+    return tuple(
+        Route(
+            workload=w.name,
+            sensitivity=w.sensitivity,
+            target=w.route,
+            target_kind=kind(w.route),
+            fallback=w.fallback,
+            fallback_kind=kind(w.fallback) if w.fallback else None,
+        )
+        for w in platform.workloads
+    )
+
+
+def build_plan(stack: str, platform: Platform, catalog: Catalog | None = None) -> Plan:
+    """The one function from a validated spec to every decision downstream reads."""
+    merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
+    return Plan(
+        stack=stack,
+        platform=platform,
+        catalog=merged,
+        network=plan_network(platform),
+        routes=plan_routes(platform),
+    )
