@@ -59,6 +59,53 @@ class Route:
 
 
 @dataclass(frozen=True)
+class ModelPlan:
+    """One served model after sizing: how it is split over GPUs and how much it can carry.
+
+    The JSON fields of Plan JSON v1 `models` are a contract; per-node figures are for one EC2 node of
+    the pool (all its GPUs), demand figures for the busiest hour of the routed workloads.
+    """
+
+    name: str
+    model_id: str
+    pool: str
+    instance_type: str  # resolved (never "auto")
+    quantization: str
+    max_context: int
+    fits: bool
+    tensor_parallel: int
+    replicas_per_node: int  # vLLM data-parallel replicas on one node
+    weights_gib: float  # per replica
+    kv_cache_gib: float  # per replica
+    max_concurrency: int  # per replica: sequences of max_context that fit the KV budget
+    output_tokens_per_s: float  # per node, at max throughput (within the SLO when one is declared)
+    calls_per_min: float  # per node, for the routed workloads' token mix
+    peak_calls_per_min: float  # demand in the busiest hour (daily volume x peak_to_average)
+    replicas_needed: int  # vLLM replicas to carry the peak
+    nodes_needed: int  # nodes to carry the peak (what expected cost is priced at)
+    vllm_args: tuple[str, ...]  # `vllm serve <model_id> <vllm_args...>`
+    reason: str = ""  # why it does not fit, or what limited it
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """One GPU node pool with its shape resolved and its expected size."""
+
+    name: str
+    instance_type: str  # resolved (never "auto")
+    gpu: str
+    gpus_per_node: int
+    capacity: Literal["on_demand", "spot", "mixed"]
+    min_nodes: int
+    max_nodes: int | None
+    warm_pool: int
+    on_demand_base: int
+    nodes_needed: int  # max(min_nodes, what the models on it need at peak)
+    root_volume_gib: int  # model weights + container image + headroom
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     stack: str
     platform: Platform

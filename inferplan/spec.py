@@ -251,6 +251,19 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
         pool = item.get("pool")
         if isinstance(pool, str) and pool not in pools:
             problems.append((("models", index, "pool"), f"no pool named '{pool}'{did_you_mean(pool, pools)}"))
+    served: dict[str, str] = {}
+    for index, item in _entries(data, "models"):
+        pool, name = item.get("pool"), item.get("name")
+        if isinstance(pool, str) and pool in served:
+            problems.append(
+                (
+                    ("models", index, "pool"),
+                    f"pool '{pool}' already serves model '{served[pool]}'; "
+                    "v1 runs one model per pool (declare another pool)",
+                )
+            )
+        elif isinstance(pool, str):
+            served[pool] = str(name)
     for index, item in _entries(data, "workloads"):
         for field in ("route", "fallback"):
             target = item.get(field)
