@@ -36,8 +36,17 @@ class ResourceRecord:
 
     @property
     def tags(self) -> Mapping[str, Any]:
+        """Tags as a mapping, whether given as a mapping or (Auto Scaling groups) a list of {key, value}."""
         tags = self.inputs.get("tags")
-        return tags if isinstance(tags, Mapping) else {}
+        if isinstance(tags, Mapping):
+            return tags
+        if isinstance(tags, list):
+            return {t["key"]: t.get("value") for t in tags if isinstance(t, Mapping) and "key" in t}
+        return {}
+
+    def tag(self, key: str) -> str | None:
+        value = self.tags.get(key)
+        return None if value is None else str(value)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "name": self.name, "inputs": dict(self.inputs)}
