@@ -30,6 +30,16 @@ NODE_INTERFACE_ENDPOINTS: tuple[str, ...] = (
 SECRETS_ENDPOINT = "secretsmanager"
 SCHEMA = "inferplan.plan/v1"
 
+# How traffic finds its way (one internal ALB, two listeners):
+#   API Gateway --VPC link--> ALB :ROUTER_LISTENER_PORT --> router tasks (LiteLLM on ROUTER_PORT)
+#   router --> ALB :MODELS_LISTENER_PORT, rule on MODEL_HEADER = <model name> --> that model's vLLM target group
+# The gateway only reaches the router listener, so a client cannot pick a model's target group itself.
+ROUTER_PORT = 4000  # LiteLLM proxy's default port
+VLLM_PORT = 8000  # vLLM OpenAI-compatible server's default port
+ROUTER_LISTENER_PORT = 80
+MODELS_LISTENER_PORT = 8000
+MODEL_HEADER = "X-Inferplan-Model"
+
 
 @dataclass(frozen=True)
 class NetworkPlan:
@@ -121,6 +131,10 @@ class Plan:
     def tags(self) -> dict[str, str]:
         """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
         return {"inferplan:stack": self.stack, "inferplan:environment": self.platform.environment}
+
+    def secret_name(self, secret: str) -> str:
+        """Secrets Manager name of a frontier key; the README shows how to set its value."""
+        return f"inferplan/{self.stack}/{secret}"
 
     def name(self, *parts: str) -> str:
         """A physical name derived from the stack, never typed by hand: `prod-eu-h100-asg`."""
