@@ -19,6 +19,7 @@ class ResourceRecord:
     inputs: Mapping[str, Any] = field(default_factory=dict)  # camelCase keys, as preview props
     parent: str | None = None  # logical name of the parent component, if any
     custom: bool = True  # False for component resources
+    depends_on: tuple[str, ...] = ()  # logical names of resources whose outputs feed this one
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         """A nested input, or `default` when any step is missing."""
@@ -52,4 +53,6 @@ class ResourceRecord:
         out: dict[str, Any] = {"type": self.type, "name": self.name, "inputs": dict(self.inputs)}
         if self.parent:
             out["parent"] = self.parent
+        if self.depends_on:
+            out["depends_on"] = list(self.depends_on)
         return out

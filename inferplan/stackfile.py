@@ -258,3 +258,25 @@ def project_root() -> Path:
     """The folder holding `Pulumi.yaml`: the current one if it has it, else the one beside this package."""
     cwd = Path.cwd()
     return cwd if (cwd / "Pulumi.yaml").is_file() else Path(__file__).resolve().parents[1]
+
+
+def positions_for(stack: str, root: Path | None = None) -> Positions:
+    """Positions of the platform mapping in the stack file, or an empty map when it cannot be read.
+
+    The Pulumi program gets the spec as a plain mapping from `pulumi.Config`; reading the file again
+    only for positions lets it print the same `file:line:col` errors as the CLI.
+    """
+    root = root or project_root()
+    path = stack_file(stack, root)
+    shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        document = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return Positions(shown)
+    config_pair = _find(document, "config") if document is not None else None
+    platform_pair = _find(config_pair[1], PLATFORM_KEY) if config_pair else None
+    if platform_pair is None:
+        return Positions(shown)
+    positions = Positions(shown, root=_mark(platform_pair[0]))
+    _walk(platform_pair[1], (), positions, [])
+    return positions

@@ -1,0 +1,33 @@
+"""The Pulumi program: load the spec → plan → policy gate → components → exports.
+
+Thin on purpose: every decision is made by `inferplan` (pure Python); the components only turn the
+Plan into resources. `python -m inferplan plan` runs this very file under Pulumi mocks.
+"""
+
+import pulumi
+
+from components.network import Network, NetworkArgs
+from inferplan.plan import build_plan
+from inferplan.stackfile import SpecErrors, positions_for, validate_platform
+
+stack = pulumi.get_stack()
+try:
+    platform = validate_platform(
+        pulumi.Config("inferplan").require_object("platform"),
+        pulumi.Config("aws").get("region"),
+        positions_for(stack),
+    )
+except SpecErrors as exc:
+    for error in exc.errors:
+        pulumi.log.error(str(error))
+    raise pulumi.RunError(f"{len(exc.errors)} invalid spec entries; nothing was registered") from None
+
+plan = build_plan(stack, platform)
+
+network = Network(
+    f"{stack}-network",
+    NetworkArgs(network=plan.network, name_prefix=stack, region=plan.region, tags=plan.tags),
+)
+
+pulumi.export("vpc_id", network.vpc.id)
+pulumi.export("private_subnet_ids", network.private_subnet_ids)

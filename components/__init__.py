@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources. They read a Plan and decide nothing (DESIGN.md, layering)."""

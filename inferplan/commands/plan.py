@@ -1,0 +1,59 @@
+"""`plan --stack NAME`: validate, plan, run the Pulumi program offline, and print what would be built."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from inferplan.errors import EXIT_OK, UserError
+from inferplan.plan import build_plan
+from inferplan.report import FORMATS, PlanReport, render
+from inferplan.resources import ResourceRecord
+from inferplan.stackfile import load_stack, project_root
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", required=True, help="stack name: reads stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--out", type=Path, help="also write Plan JSON v1 to this file")
+
+
+def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
+    """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)],
+        cwd=root, env=env, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise UserError(f"the Pulumi program failed under mocks: {tail[0]}", exit_code=1)
+    answer = json.loads(done.stdout)
+    if answer["failed"]:
+        raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]), exit_code=1)
+    return tuple(
+        ResourceRecord(
+            type=r["type"], name=r["name"], inputs=r["inputs"], parent=r.get("parent"),
+            custom=r["custom"], depends_on=tuple(r.get("depends_on", ())),
+        )
+        for r in answer["resources"]
+    )
+
+
+def build_report(stack: str, root: Path | None = None) -> PlanReport:
+    root = root or project_root()
+    loaded = load_stack(stack, root)
+    plan = build_plan(loaded.stack, loaded.platform)
+    return PlanReport(plan=plan, resources=record_resources(stack, root))
+
+
+def run(args: argparse.Namespace) -> int:
+    report = build_report(args.stack)
+    if args.out:
+        args.out.write_text(render(report, "json"))
+    sys.stdout.write(render(report, args.format))
+    return EXIT_OK

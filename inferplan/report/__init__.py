@@ -1,0 +1,77 @@
+"""Renderers of a planned stack: text (Terraform-style), Markdown (PR comments) and Plan JSON v1.
+
+`PlanReport` is everything one `plan` run knows; each section has its own module here and is
+rendered only when its engine produced something (absent, never faked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from inferplan.plan import SCHEMA, Plan
+from inferplan.report import resources as resources_section
+from inferplan.report import routes as routes_section
+from inferplan.resources import ResourceRecord
+
+FORMATS = ("text", "json", "markdown")
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    plan: Plan
+    resources: tuple[ResourceRecord, ...]
+
+    @property
+    def to_create(self) -> int:
+        return sum(1 for r in self.resources if r.custom)
+
+
+def to_json(report: PlanReport) -> dict[str, Any]:
+    """Plan JSON v1 (DESIGN.md): a contract — add keys freely, never rename."""
+    plan = report.plan
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "stack": plan.stack,
+        "region": plan.region,
+        "environment": plan.platform.environment,
+        "summary": {"create": report.to_create},
+        "resources": [r.to_json() for r in resources_section.ordered(report.resources)],
+        "routes": routes_section.to_json(plan),
+    }
+    return out
+
+
+def render_text(report: PlanReport) -> str:
+    plan = report.plan
+    parts = [
+        f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
+        resources_section.render_text(report.resources),
+        routes_section.render_text(plan),
+        f"Plan: {report.to_create} to create, 0 to change, 0 to destroy.",
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def render_markdown(report: PlanReport) -> str:
+    plan = report.plan
+    parts = [
+        f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
+        f"**Plan: {report.to_create} to create.**",
+        routes_section.render_markdown(plan),
+        resources_section.render_markdown(report.resources),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+RENDERERS: dict[str, Callable[[PlanReport], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": lambda report: json.dumps(to_json(report), indent=2, sort_keys=False) + "\n",
+}
+
+
+def render(report: PlanReport, fmt: str) -> str:
+    return RENDERERS[fmt](report)
