@@ -75,7 +75,9 @@ class Network(pulumi.ComponentResource):
         route_tables = []
         for index, (zone, subnet) in enumerate(zip(self.availability_zones, private_subnets, strict=True)):
             table = aws.ec2.RouteTable(
-                f"{prefix}-private-rt-{zone}", vpc_id=self.vpc.id, tags=tagged(f"{prefix}-private-rt-{zone}"),
+                f"{prefix}-private-rt-{zone}",
+                vpc_id=self.vpc.id,
+                tags=tagged(f"{prefix}-private-rt-{zone}"),
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
@@ -109,7 +111,10 @@ class Network(pulumi.ComponentResource):
             description="HTTPS from inside the VPC to the AWS service endpoints",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=[plan.cidr],
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[plan.cidr],
                     description="AWS APIs from the VPC",
                 )
             ],
@@ -140,7 +145,9 @@ class Network(pulumi.ComponentResource):
     def _tagged(self, name: str) -> dict[str, str]:
         return {**self._tags, "Name": name}
 
-    def _egress(self, plan: NetworkPlan, prefix: str, child: pulumi.ResourceOptions) -> list[pulumi.Output[str]]:
+    def _egress(
+        self, plan: NetworkPlan, prefix: str, child: pulumi.ResourceOptions
+    ) -> list[pulumi.Output[str]]:
         """Internet gateway, public subnets and NAT gateways: only built when the plan has egress."""
         tagged = self._tagged
         igw = aws.ec2.InternetGateway(
@@ -172,8 +179,9 @@ class Network(pulumi.ComponentResource):
                 f"{prefix}-public-rta-{zone}", subnet_id=subnet.id, route_table_id=public_table.id, opts=child
             )
             if index < plan.nat_gateways:
-                eip = aws.ec2.Eip(f"{prefix}-nat-eip-{zone}", domain="vpc", tags=tagged(f"{prefix}-nat-{zone}"),
-                                  opts=child)
+                eip = aws.ec2.Eip(
+                    f"{prefix}-nat-eip-{zone}", domain="vpc", tags=tagged(f"{prefix}-nat-{zone}"), opts=child
+                )
                 nat = aws.ec2.NatGateway(
                     f"{prefix}-nat-{zone}",
                     subnet_id=subnet.id,

@@ -81,9 +81,16 @@ class _Mocks(pulumi.runtime.Mocks):
             names = [f"{self.region}{letter}" for letter in "abc"]
             return {"names": names, "zoneIds": [f"z-{n}" for n in names], "id": self.region}, []
         if token == "aws:ec2/getAmi:getAmi":
-            return {"id": "ami-0mock0dlami0gpu", "name": "Deep Learning Base OSS Nvidia Driver GPU AMI (mock)"}, []
+            return {
+                "id": "ami-0mock0dlami0gpu",
+                "name": "Deep Learning Base OSS Nvidia Driver GPU AMI (mock)",
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock", "userId": "mock"}, []
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+                "userId": "mock",
+            }, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getRegion:getRegion":
@@ -98,7 +105,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recording = recording
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 — the gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -147,8 +154,9 @@ def record(stack: str, config: Mapping[str, Any], program: Path) -> Recording:
     asyncio.set_event_loop(loop)
     mocks = _Mocks(region, recording)
     pulumi.runtime.set_all_config(flat)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, logger=logger,
-                             monitor=_Monitor(mocks, recording))
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=True, logger=logger, monitor=_Monitor(mocks, recording)
+    )
 
     root = str(program.parent)
     added = root not in sys.path

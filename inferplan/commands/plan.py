@@ -24,10 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
     """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)],
-        cwd=root, env=env, capture_output=True, text=True, check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
@@ -37,8 +44,12 @@ def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
         raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]), exit_code=1)
     return tuple(
         ResourceRecord(
-            type=r["type"], name=r["name"], inputs=r["inputs"], parent=r.get("parent"),
-            custom=r["custom"], depends_on=tuple(r.get("depends_on", ())),
+            type=r["type"],
+            name=r["name"],
+            inputs=r["inputs"],
+            parent=r.get("parent"),
+            custom=r["custom"],
+            depends_on=tuple(r.get("depends_on", ())),
         )
         for r in answer["resources"]
     )

@@ -32,9 +32,7 @@ def groups(records: Sequence[ResourceRecord]) -> list[tuple[ResourceRecord | Non
             members[top] = []
         members[top].append(record)
     components = sorted(order, key=lambda n: (n == "", by_name[n].type if n in by_name else "", n))
-    return [
-        (by_name.get(name), sorted(members[name], key=lambda r: (r.type, r.name))) for name in components
-    ]
+    return [(by_name.get(name), sorted(members[name], key=lambda r: (r.type, r.name))) for name in components]
 
 
 def ordered(records: Sequence[ResourceRecord]) -> list[ResourceRecord]:
@@ -61,7 +59,12 @@ def render_text(records: Sequence[ResourceRecord]) -> str:
 
 
 def render_markdown(records: Sequence[ResourceRecord]) -> str:
-    lines = ["<details><summary>Resources</summary>", "", "| | type | name | component |", "|---|---|---|---|"]
+    lines = [
+        "<details><summary>Resources</summary>",
+        "",
+        "| | type | name | component |",
+        "|---|---|---|---|",
+    ]
     for component, members in groups(records):
         owner = component.name if component else ""
         lines.extend(f"| + | `{r.type}` | `{r.name}` | {owner} |" for r in members)

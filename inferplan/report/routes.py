@@ -28,7 +28,9 @@ def render_text(plan: Plan) -> str:
     lines = ["Routes"]
     for r in plan.routes:
         fallback = f" → fallback {r.fallback} ({r.fallback_kind})" if r.fallback else ""
-        lines.append(f"  {r.workload.ljust(width)}  [{r.sensitivity}]  {r.target} ({r.target_kind}){fallback}")
+        lines.append(
+            f"  {r.workload.ljust(width)}  [{r.sensitivity}]  {r.target} ({r.target_kind}){fallback}"
+        )
     return "\n".join(lines)
 
 
