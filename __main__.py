@@ -6,6 +6,7 @@ Plan into resources. `python -m inferplan plan` runs this very file under Pulumi
 
 import pulumi
 
+from components.encryption import StackKey, StackKeyArgs
 from components.network import Network, NetworkArgs
 from inferplan.plan import build_plan
 from inferplan.stackfile import SpecErrors, positions_for, validate_platform
@@ -28,6 +29,8 @@ network = Network(
     f"{stack}-network",
     NetworkArgs(network=plan.network, name_prefix=stack, region=plan.region, tags=plan.tags),
 )
+
+key = StackKey(f"{stack}-encryption", StackKeyArgs(name_prefix=stack, region=plan.region, tags=plan.tags))
 
 pulumi.export("vpc_id", network.vpc.id)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)
