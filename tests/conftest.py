@@ -1,0 +1,39 @@
+"""Shared test helpers: example stacks as mutable config, and the Pulumi program run under mocks in-process."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_STACKS = ("dev", "prod-eu", "sovereign")
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` mapping of an example stack (a fresh copy the test may edit)."""
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return copy.deepcopy(document["config"])
+
+
+def write_stack(root: Path, stack: str, config: dict[str, Any]) -> Path:
+    """Write a stack file under `root/stacks/` (for CLI and loader tests on edited stacks)."""
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def record() -> Callable[..., Any]:
+    """Run `__main__.py` under Pulumi mocks (fresh event loop) for a stack name and config mapping."""
+    from offline.recorder import record as run
+
+    def _record(stack: str, config: dict[str, Any] | None = None) -> Any:
+        return run(stack, config if config is not None else stack_config(stack), ROOT / "__main__.py")
+
+    return _record
