@@ -107,6 +107,19 @@ def _walk(node: yaml.Node, path: Path_, pos: Positions, dupes: list[tuple[Path_,
             _walk(item, (*path, index), pos, dupes)
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster on big stacks
+
+
+def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (with positions) and the plain data, from one parse."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def _find(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -221,8 +234,7 @@ def load_stack(stack: str, root: Path | None = None) -> LoadedStack:
         raise SpecErrors([SpecError(shown, 1, 1, "", f"no such stack file{hint}")])
     text = path.read_text()
     try:
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        document, data = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -270,7 +282,7 @@ def positions_for(stack: str, root: Path | None = None) -> Positions:
     path = stack_file(stack, root)
     shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
-        document = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+        document, _ = parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError):
         return Positions(shown)
     config_pair = _find(document, "config") if document is not None else None

@@ -67,7 +67,11 @@ def test_private_route_tables_send_internet_traffic_to_nat_only(record):
 def test_endpoint_security_group_admits_https_from_the_vpc_only(record):
     config = stack_config("dev")
     recording = record("dev", config)
-    [group] = [g for g in of_type(recording, "aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("endpoints-sg")]
+    [group] = [
+        g
+        for g in of_type(recording, "aws:ec2/securityGroup:SecurityGroup")
+        if g.name.endswith("endpoints-sg")
+    ]
     [rule] = group.inputs["ingress"]
     assert rule["cidrBlocks"] == [config["inferplan:platform"]["network"]["cidr"]]
     assert (rule["fromPort"], rule["toPort"]) == (443, 443)
