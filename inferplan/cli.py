@@ -17,6 +17,8 @@ from inferplan.stackfile import SpecErrors
 # name -> (module under inferplan.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "offline plan of a stack: resources, sizing, cost, policy verdicts"),
+    "preflight": ("preflight", "check the AWS account: identity, GPU offerings per AZ, vCPU quotas, secrets"),
+    "router-config": ("router_config", "print the LiteLLM router config generated for a stack (YAML)"),
 }
 
 
