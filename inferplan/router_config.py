@@ -1,0 +1,428 @@
+"""Plan → the LiteLLM proxy configuration of the router: what each workload alias calls, and what it may fall back to.
+
+Every workload is a model alias: an application calls `model: "<workload>"`. Its route is one
+deployment in that model group; its fallback (if the policy allows it) is a second group named
+`<workload>.<target>` (workload names cannot contain a dot), hidden from `/v1/models`. Keeping
+fallback groups per workload means every group the router serves carries one workload's data
+under that workload's policy; no shared `claude-sonnet` group exists for anyone to call directly.
+
+Decisions made here (each once):
+- `fallback_allowed`: a self-hosted target is always allowed; a frontier target only for
+  `public`/`internal` data and only when the VPC has egress. Confidential and regulated workloads
+  never reach a frontier API, whatever the spec says (a refused fallback is dropped, a refused route
+  leaves the workload without an alias and is reported in `RouterConfig.refused`).
+- Timeouts from the latency SLO: a healthy call takes about `ttft + tpot * output_tokens`;
+  `timeout = ceil(TIMEOUT_HEADROOM * that / 1000)` s and `stream_timeout = ceil(TIMEOUT_HEADROOM *
+  ttft / 1000)` s (httpx applies a float timeout per read, so for a stream it bounds the first chunk
+  and every gap), both at least MIN_TIMEOUT_S. Without an SLO: LiteLLM's router-wide DEFAULT_TIMEOUT_S.
+- Retries: a workload with an SLO is interactive, so a timed-out attempt (which already spent twice
+  the SLO) is not retried — the fallback or the error comes next — and a transient error (429, 500,
+  503) is retried once; client errors never. Without an SLO: LiteLLM's default of DEFAULT_NUM_RETRIES.
+- Context-window fallbacks where the allowed fallback's window exceeds the route's; the route's window
+  is declared as `model_info.max_input_tokens` and `enable_pre_call_checks` is on, so an over-long
+  prompt goes to the larger window without a round trip to vLLM (and a confidential one is refused).
+- Spend: one LiteLLM provider budget per frontier provider = the sum of the reachable entries'
+  `monthly_cap_usd`, split over the router tasks because each task counts spend in its own memory.
+- Keys: `api_key: os.environ/<ENV>`; `env_vars` maps each ENV to its Secrets Manager name. No key
+  value is ever written into the config.
+
+Pure: reads a Plan, imports neither pulumi nor litellm. Key names were checked against LiteLLM 1.106.2
+(`litellm/router.py` Router.__init__, `litellm/types/router.py` GenericLiteLLMParams / RetryPolicy,
+`litellm/router_strategy/budget_limiter.py`, `litellm/proxy/proxy_server.py` ProxyConfig.load_config).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from inferplan.catalog import read_rows
+from inferplan.plan import MODEL_HEADER, Plan
+from inferplan.spec import Frontier, Platform, Workload
+
+# The Router component sets this to `http://<internal ALB DNS>:<MODELS_LISTENER_PORT>/v1`; the ALB's
+# rule on MODEL_HEADER picks the model's target group, whose vLLM serves `--served-model-name <model>`.
+VLLM_BASE_URL_ENV = "VLLM_BASE_URL"
+# Prefixed so a secret named e.g. `database-url` can never become LiteLLM's own DATABASE_URL.
+KEY_ENV_PREFIX = "INFERPLAN_"
+# Plain (non-secret) environment of the router task: read LiteLLM's bundled price map instead of
+# fetching it from GitHub at start-up (there is no internet at all under `egress: none`).
+ROUTER_ENVIRONMENT: tuple[tuple[str, str], ...] = (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),)
+
+TIMEOUT_HEADROOM = 2.0
+MIN_TIMEOUT_S = 2  # connect + TLS to a frontier API alone can take a second
+DEFAULT_TIMEOUT_S = 600  # the OpenAI SDK's default request timeout
+DEFAULT_NUM_RETRIES = 2  # LiteLLM's (and the OpenAI SDK's) default
+TRANSIENT_RETRIES_WITH_SLO = 1
+BUDGET_PERIOD = "1mo"  # litellm duration_parser: "<n>mo" = calendar months from the first spend
+
+# Spec provider -> LiteLLM provider prefix (also the key of `provider_budget_config`).
+LITELLM_PROVIDER: dict[str, str] = {
+    "anthropic": "anthropic",
+    "openai": "openai",
+    "google": "gemini",
+    "bedrock": "bedrock",
+}
+SELF_HOSTED_PROVIDER = "hosted_vllm"  # LiteLLM's provider for vLLM's OpenAI-compatible server
+
+Role = Literal["route", "fallback"]
+
+
+class FrontierModelEntry(BaseModel):
+    """Context window of one frontier model (`model` = `*`: the provider's default for unlisted models)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str
+    model: str
+    context_window: int = Field(gt=0)
+    source: str
+    as_of: str
+
+
+@lru_cache(maxsize=1)
+def frontier_models() -> dict[tuple[str, str], FrontierModelEntry]:
+    """`catalog/frontier_models.csv`, keyed by (spec provider, model)."""
+    rows = map(FrontierModelEntry.model_validate, read_rows("frontier_models.csv"))
+    return {(r.provider, r.model): r for r in rows}
+
+
+def frontier_context_window(frontier: Frontier) -> int | None:
+    """The entry's own `context_window`, else the catalog row, else the provider's default row."""
+    if frontier.context_window is not None:
+        return frontier.context_window
+    table = frontier_models()
+    row = table.get((frontier.provider, frontier.model)) or table.get((frontier.provider, "*"))
+    return row.context_window if row else None
+
+
+def context_window(plan: Plan, target: str) -> int | None:
+    """Input window of a route target: a served model's `max_context` (spec, else catalog) or a frontier's."""
+    model = plan.platform.model(target)
+    if model is not None:
+        if model.max_context is not None:
+            return model.max_context
+        entry = plan.catalog.models.get(model.model)
+        return entry.max_context if entry else None
+    frontier = plan.platform.frontier_entry(target)
+    return frontier_context_window(frontier) if frontier else None
+
+
+def fallback_allowed(workload: Workload, target: str, platform: Platform) -> tuple[bool, str]:
+    """May this workload's calls reach `target` (as fallback, or as route)? `(allowed, why)`.
+
+    The one place the router's data-flow rule lives; the policy layer calls or mirrors it.
+    Self-hosted models keep data in the VPC: always allowed. A frontier API is allowed only for
+    `public`/`internal` data and only when the VPC has egress; confidential and regulated data never
+    leave (residency: only the allowed regions may process it, and a frontier API is not ours).
+    """
+    if platform.model(target) is not None:
+        return True, f"'{target}' is self-hosted: the data stays in the VPC"
+    frontier = platform.frontier_entry(target)
+    if frontier is None:
+        return False, f"no model or frontier entry named '{target}'"
+    if workload.sensitivity in ("confidential", "regulated"):
+        return False, (
+            f"{workload.sensitivity} data never goes to a frontier API "
+            f"('{target}' is {frontier.provider}, processing in {', '.join(frontier.processing_regions)})"
+        )
+    if platform.network.egress == "none":
+        return False, f"network.egress is none: '{target}' ({frontier.provider}) is unreachable from the VPC"
+    return (
+        True,
+        f"{workload.sensitivity} data may go to {frontier.provider} ({', '.join(frontier.processing_regions)})",
+    )
+
+
+def key_env_name(secret: str) -> str:
+    """Environment variable the router reads a frontier key from: `anthropic-api-key` -> INFERPLAN_ANTHROPIC_API_KEY."""
+    return KEY_ENV_PREFIX + secret.upper().replace("-", "_")
+
+
+def router_tasks(platform: Platform) -> int:
+    """Router (LiteLLM) tasks: the spec's `router.tasks`, else two across AZs in prod and one elsewhere."""
+    if platform.router.tasks is not None:
+        return platform.router.tasks
+    return 2 if platform.environment == "prod" else 1
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    timeout_s: int
+    stream_timeout_s: int
+
+
+def slo_timeouts(workload: Workload) -> Timeouts | None:
+    """Per-attempt timeouts from the latency SLO (module docstring has the formula); None without an SLO."""
+    slo = workload.latency_slo_ms
+    if slo is None or (slo.ttft is None and slo.tpot is None):
+        return None
+    ttft = slo.ttft or 0.0
+    expected_ms = ttft + (slo.tpot or 0.0) * workload.output_tokens
+    total = max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_HEADROOM * expected_ms / 1000))
+    first = max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_HEADROOM * ttft / 1000)) if slo.ttft else total
+    return Timeouts(timeout_s=total, stream_timeout_s=first)
+
+
+# LiteLLM RetryPolicy (field -> retries) of a workload with a latency SLO (see the module docstring).
+RetryPolicy = tuple[tuple[str, int], ...]
+SLO_RETRY_POLICY: RetryPolicy = (
+    ("TimeoutErrorRetries", 0),
+    ("RateLimitErrorRetries", TRANSIENT_RETRIES_WITH_SLO),
+    ("InternalServerErrorRetries", TRANSIENT_RETRIES_WITH_SLO),
+    ("ServiceUnavailableErrorRetries", TRANSIENT_RETRIES_WITH_SLO),
+    ("BadRequestErrorRetries", 0),
+    ("AuthenticationErrorRetries", 0),
+    ("NotFoundErrorRetries", 0),
+    ("ContentPolicyViolationErrorRetries", 0),
+)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One `model_list` entry: the group a client (or a fallback) calls and where it goes."""
+
+    model_name: str
+    workload: str
+    target: str
+    role: Role
+    litellm_model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    aws_region_name: str | None = None
+    timeouts: Timeouts | None = None
+    max_input_tokens: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.workload}.{self.target}"
+
+    @property
+    def self_hosted(self) -> bool:
+        return self.litellm_model.startswith(SELF_HOSTED_PROVIDER + "/")
+
+    def to_dict(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.litellm_model}
+        if self.api_base is not None:
+            params["api_base"] = self.api_base
+        if self.api_key_env is not None:
+            params["api_key"] = f"os.environ/{self.api_key_env}"
+        if self.aws_region_name is not None:
+            params["aws_region_name"] = self.aws_region_name
+        if self.headers:
+            params["extra_headers"] = dict(self.headers)
+        if self.timeouts is not None:
+            params["timeout"] = self.timeouts.timeout_s
+            params["stream_timeout"] = self.timeouts.stream_timeout_s
+        info: dict[str, Any] = {"id": self.id}
+        if self.max_input_tokens is not None:
+            info["max_input_tokens"] = self.max_input_tokens
+        if self.role == "fallback":
+            info["discoverable"] = False  # the proxy leaves it out of /v1/models; apps call the workload
+        return {"model_name": self.model_name, "litellm_params": params, "model_info": info}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why a workload's route or fallback is (or is not) in the config; shown to reviewers."""
+
+    workload: str
+    target: str
+    role: Role
+    allowed: bool
+    reason: str
+    context_fallback: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderBudget:
+    provider: str  # LiteLLM provider name
+    budget_limit_usd: float  # per router task
+    time_period: str
+    frontier: tuple[str, ...]  # the entries whose caps it sums
+    monthly_cap_usd: float  # their caps, summed (all tasks together)
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    stack: str
+    deployments: tuple[Deployment, ...]
+    fallbacks: tuple[tuple[str, str], ...]  # (workload alias, fallback group)
+    context_window_fallbacks: tuple[tuple[str, str], ...]
+    retry_policies: tuple[tuple[str, RetryPolicy], ...]  # (model group, its policy)
+    provider_budgets: tuple[ProviderBudget, ...]
+    decisions: tuple[Decision, ...]
+    secret_env: tuple[tuple[str, str], ...]  # (env var, Secrets Manager name)
+    tasks: int
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The model names applications call: one per workload that has an allowed route."""
+        return tuple(d.model_name for d in self.deployments if d.role == "route")
+
+    @property
+    def refused(self) -> tuple[Decision, ...]:
+        """Routes the policy refused: those workloads have no alias at all."""
+        return tuple(d for d in self.decisions if d.role == "route" and not d.allowed)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Plain environment of the router task (VLLM_BASE_URL comes from the ALB; keys from `secret_env`)."""
+        return dict(ROUTER_ENVIRONMENT)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The LiteLLM proxy config (`model_list`, `router_settings`, `litellm_settings`)."""
+        router_settings: dict[str, Any] = {
+            "num_retries": DEFAULT_NUM_RETRIES,
+            "timeout": DEFAULT_TIMEOUT_S,
+            "enable_pre_call_checks": True,
+            "fallbacks": [{alias: [group]} for alias, group in self.fallbacks],
+            "context_window_fallbacks": [{alias: [group]} for alias, group in self.context_window_fallbacks],
+        }
+        if self.retry_policies:
+            router_settings["model_group_retry_policy"] = {g: dict(p) for g, p in self.retry_policies}
+        if self.provider_budgets:
+            router_settings["provider_budget_config"] = {
+                b.provider: {"budget_limit": b.budget_limit_usd, "time_period": b.time_period}
+                for b in self.provider_budgets
+            }
+        return {
+            "model_list": [d.to_dict() for d in self.deployments],
+            "router_settings": router_settings,
+            "litellm_settings": {
+                # Prompts of confidential workloads must not end up in logs or error messages.
+                "turn_off_message_logging": True,
+                "redact_messages_in_exceptions": True,
+                "json_logs": True,
+            },
+        }
+
+    def to_yaml(self, header: bool = True) -> str:
+        """The config as YAML, with the decisions behind it as comments (LiteLLM ignores them)."""
+        body = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False, width=110)
+        return (self.header() if header else "") + body
+
+    def header(self) -> str:
+        lines = [
+            f"# LiteLLM proxy config for stack '{self.stack}', generated by inferplan; do not edit.",
+            "#",
+        ]
+        for d in self.decisions:
+            verdict = "yes" if d.allowed else "NO"
+            extra = " (also for prompts over the route's context window)" if d.context_fallback else ""
+            lines.append(f"# {d.workload}: {d.role} -> {d.target}: {verdict}, {d.reason}{extra}")
+        for b in self.provider_budgets:
+            lines.append(
+                f"# budget {b.provider}: {b.monthly_cap_usd:g} USD/month ({', '.join(b.frontier)}) "
+                f"/ {self.tasks} router task(s) = {b.budget_limit_usd:g} per task"
+            )
+        lines.append(f"# environment: {VLLM_BASE_URL_ENV}=http://<internal ALB>:<models listener>/v1")
+        lines.extend(
+            f"# environment: {name} <- Secrets Manager '{secret}'" for name, secret in self.secret_env
+        )
+        lines.extend(f"# environment: {name}={value}" for name, value in ROUTER_ENVIRONMENT)
+        return "\n".join(lines) + "\n"
+
+
+def _deployment(plan: Plan, workload: Workload, target: str, role: Role) -> Deployment:
+    group = workload.name if role == "route" else f"{workload.name}.{target}"
+    common: dict[str, Any] = {
+        "model_name": group,
+        "workload": workload.name,
+        "target": target,
+        "role": role,
+        "timeouts": slo_timeouts(workload),
+        "max_input_tokens": context_window(plan, target),
+    }
+    if plan.platform.model(target) is not None:
+        return Deployment(
+            litellm_model=f"{SELF_HOSTED_PROVIDER}/{target}",
+            api_base=f"os.environ/{VLLM_BASE_URL_ENV}",
+            headers=((MODEL_HEADER, target),),
+            **common,
+        )
+    frontier = plan.platform.frontier_entry(target)
+    assert frontier is not None  # fallback_allowed refuses unknown targets before we get here
+    return Deployment(
+        litellm_model=f"{LITELLM_PROVIDER[frontier.provider]}/{frontier.model}",
+        api_key_env=key_env_name(frontier.secret),
+        aws_region_name=frontier.processing_regions[0] if frontier.provider == "bedrock" else None,
+        **common,
+    )
+
+
+def router_config(plan: Plan) -> RouterConfig:
+    """The router's LiteLLM config for a plan: aliases, allowed fallbacks, timeouts, budgets, key references."""
+    platform = plan.platform
+    deployments: list[Deployment] = []
+    decisions: list[Decision] = []
+    fallbacks: list[tuple[str, str]] = []
+    context: list[tuple[str, str]] = []
+    policies: list[tuple[str, RetryPolicy]] = []
+    for route in plan.routes:
+        workload = next(w for w in platform.workloads if w.name == route.workload)
+        allowed, reason = fallback_allowed(workload, route.target, platform)
+        decisions.append(Decision(workload.name, route.target, "route", allowed, reason))
+        if not allowed:
+            continue
+        main = _deployment(plan, workload, route.target, "route")
+        deployments.append(main)
+        groups = [main.model_name]
+        if route.fallback is not None:
+            ok, why = fallback_allowed(workload, route.fallback, platform)
+            wider = False
+            if ok:
+                backup = _deployment(plan, workload, route.fallback, "fallback")
+                deployments.append(backup)
+                groups.append(backup.model_name)
+                fallbacks.append((main.model_name, backup.model_name))
+                mine, theirs = main.max_input_tokens, backup.max_input_tokens
+                wider = mine is not None and theirs is not None and theirs > mine
+                if wider:
+                    context.append((main.model_name, backup.model_name))
+            decisions.append(
+                Decision(workload.name, route.fallback, "fallback", ok, why, context_fallback=wider)
+            )
+        if slo_timeouts(workload) is not None:
+            policies.extend((group, SLO_RETRY_POLICY) for group in groups)
+
+    tasks = router_tasks(platform)
+    used = [platform.frontier_entry(d.target) for d in deployments]
+    reachable = {f.name: f for f in used if f is not None}
+    budgets: list[ProviderBudget] = []
+    for provider in sorted({LITELLM_PROVIDER[f.provider] for f in reachable.values()}):
+        entries = [f for f in reachable.values() if LITELLM_PROVIDER[f.provider] == provider]
+        cap = sum(f.monthly_cap_usd for f in entries)
+        budgets.append(
+            ProviderBudget(
+                provider=provider,
+                # down to the cent so the tasks together never exceed the cap (never 0: 0 means "no limit")
+                budget_limit_usd=math.floor(cap / tasks * 100) / 100 or cap / tasks,
+                time_period=BUDGET_PERIOD,
+                frontier=tuple(f.name for f in entries),
+                monthly_cap_usd=cap,
+            )
+        )
+    secret_env = sorted({(key_env_name(f.secret), plan.secret_name(f.secret)) for f in reachable.values()})
+    return RouterConfig(
+        stack=plan.stack,
+        deployments=tuple(deployments),
+        fallbacks=tuple(fallbacks),
+        context_window_fallbacks=tuple(context),
+        retry_policies=tuple(policies),
+        provider_budgets=tuple(budgets),
+        decisions=tuple(decisions),
+        secret_env=tuple(secret_env),
+        tasks=tasks,
+    )
+
+
+def env_vars(plan: Plan) -> dict[str, str]:
+    """Each environment variable the config reads a key from -> its Secrets Manager secret name."""
+    return dict(router_config(plan).secret_env)
