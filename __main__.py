@@ -6,6 +6,7 @@ Plan into resources. `python -m inferplan plan` runs this very file under Pulumi
 
 import pulumi
 
+from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.network import Network, NetworkArgs
 from inferplan.plan import build_plan
@@ -31,6 +32,7 @@ network = Network(
 )
 
 key = StackKey(f"{stack}-encryption", StackKeyArgs(name_prefix=stack, region=plan.region, tags=plan.tags))
+StackBudget(f"{stack}-spend", StackBudgetArgs(name_prefix=stack, budget=platform.budget, tags=plan.tags))
 
 pulumi.export("vpc_id", network.vpc.id)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)
