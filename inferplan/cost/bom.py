@@ -1,0 +1,197 @@
+"""The planned bill of materials: the cost-relevant resources the components will register for a plan.
+
+The policy gate in `__main__.py` prices a plan *before* any resource is registered, so it needs the
+records the components are about to create. They are built here from the Plan alone, following the
+resource contract (docs: the brief's "Resource contract"; inputs camelCase as preview props), and
+priced by the very functions that price the recorded resources. Only inputs a pricing function reads
+are filled in; free resources (VPC, subnets, security groups, routes, IAM) are left out, except the
+private subnets, which tell a pricing function without a plan how many AZs there are.
+
+A test compares this BOM's price with the price of the resources recorded under mocks: when a
+component changes what it builds, that test says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inferplan.plan import Plan
+from inferplan.resources import ResourceRecord
+
+# Router task size (LiteLLM proxy on Fargate). TODO: read it from the Plan once the router's plan
+# carries it; components/router.py must use the same numbers (the BOM-vs-recorded test checks).
+ROUTER_CPU_UNITS = "1024"
+ROUTER_MEMORY_MIB = "2048"
+
+
+def _tags(plan: Plan, component: str, **extra: str) -> dict[str, str]:
+    return {**plan.tags, "inferplan:component": component, **extra}
+
+
+def _asg_tags(tags: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in tags.items()]
+
+
+def router_tasks(plan: Plan) -> int:
+    configured = plan.platform.router.tasks
+    return configured if configured is not None else (2 if plan.platform.environment == "prod" else 1)
+
+
+def pool_records(plan: Plan) -> list[ResourceRecord]:
+    records: list[ResourceRecord] = []
+    limit = plan.platform.autoscaling.max_nodes_per_pool
+    for pool in plan.pools:
+        tags = _tags(plan, "pool", **{"inferplan:pool": pool.name})
+        spot_only = pool.capacity == "spot"
+        percent = 100 if pool.capacity == "on_demand" else 0
+        base = pool.on_demand_base if pool.capacity == "mixed" else 0
+        max_nodes = pool.max_nodes if pool.max_nodes is not None else limit
+        asg: dict[str, Any] = {
+            "minSize": float(pool.min_nodes),
+            "maxSize": float(max_nodes),
+            "desiredCapacity": float(pool.nodes_needed),
+            "mixedInstancesPolicy": {
+                "instancesDistribution": {
+                    "onDemandBaseCapacity": float(base),
+                    "onDemandPercentageAboveBaseCapacity": float(percent),
+                    "spotAllocationStrategy": "price-capacity-optimized"
+                    if (spot_only or base or percent < 100)
+                    else "lowest-price",
+                },
+                "launchTemplate": {"overrides": [{"instanceType": pool.instance_type}]},
+            },
+            "tags": _asg_tags(tags),
+        }
+        if pool.warm_pool:
+            asg["warmPool"] = {"minSize": float(pool.warm_pool), "poolState": "Stopped"}
+        records.append(ResourceRecord("aws:autoscaling/group:Group", plan.name(pool.name, "asg"), asg))
+        records.append(
+            ResourceRecord(
+                "aws:ec2/launchTemplate:LaunchTemplate",
+                plan.name(pool.name, "lt"),
+                {
+                    "instanceType": pool.instance_type,
+                    "blockDeviceMappings": [
+                        {
+                            "deviceName": "/dev/sda1",
+                            "ebs": {
+                                "volumeSize": float(pool.root_volume_gib),
+                                "volumeType": "gp3",
+                                "encrypted": "true",
+                            },
+                        }
+                    ],
+                    "tags": tags,
+                },
+            )
+        )
+        records.append(
+            ResourceRecord(
+                "aws:cloudwatch/logGroup:LogGroup",
+                plan.name(pool.name, "logs"),
+                {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": tags},
+            )
+        )
+    return records
+
+
+def network_records(plan: Plan) -> list[ResourceRecord]:
+    net = plan.network
+    tags = _tags(plan, "network")
+    zones = [f"az{i + 1}" for i in range(net.availability_zones)]
+    subnet_ids = [f"{plan.name('private', z)}-id" for z in zones]
+    records = [
+        ResourceRecord(
+            "aws:ec2/subnet:Subnet",
+            plan.name("private", zone),
+            {"cidrBlock": cidr, "tags": {**tags, "inferplan:tier": "private"}},
+        )
+        for zone, cidr in zip(zones, net.private_subnets, strict=True)
+    ]
+    records += [
+        ResourceRecord("aws:ec2/natGateway:NatGateway", plan.name("nat", zones[i]), {"tags": tags})
+        for i in range(net.nat_gateways)
+    ]
+    for service in net.interface_endpoints:
+        records.append(
+            ResourceRecord(
+                "aws:ec2/vpcEndpoint:VpcEndpoint",
+                plan.name(service.replace(".", "-"), "endpoint"),
+                {
+                    "serviceName": f"com.amazonaws.{plan.region}.{service}",
+                    "vpcEndpointType": "Interface",
+                    "subnetIds": subnet_ids,
+                    "tags": tags,
+                },
+            )
+        )
+    for service in net.gateway_endpoints:
+        records.append(
+            ResourceRecord(
+                "aws:ec2/vpcEndpoint:VpcEndpoint",
+                plan.name(service, "gateway-endpoint"),
+                {"serviceName": f"com.amazonaws.{plan.region}.{service}", "vpcEndpointType": "Gateway"},
+            )
+        )
+    return records
+
+
+def edge_records(plan: Plan) -> list[ResourceRecord]:
+    """Gateway, load balancer, router, secrets, the stack key, the weights bucket and their logs."""
+    gateway, router = _tags(plan, "gateway"), _tags(plan, "router")
+    records = [
+        ResourceRecord("aws:kms/key:Key", plan.name("key"), {"tags": _tags(plan, "encryption")}),
+        ResourceRecord(
+            "aws:apigatewayv2/api:Api", plan.name("api"), {"protocolType": "HTTP", "tags": gateway}
+        ),
+        ResourceRecord(
+            "aws:cloudwatch/logGroup:LogGroup",
+            plan.name("gateway", "logs"),
+            {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": gateway},
+        ),
+        ResourceRecord(
+            "aws:lb/loadBalancer:LoadBalancer",
+            plan.name("alb"),
+            {"loadBalancerType": "application", "internal": True, "tags": router},
+        ),
+        ResourceRecord(
+            "aws:ecs/taskDefinition:TaskDefinition",
+            plan.name("router"),
+            {
+                "requiresCompatibilities": ["FARGATE"],
+                "cpu": ROUTER_CPU_UNITS,
+                "memory": ROUTER_MEMORY_MIB,
+                "tags": router,
+            },
+        ),
+        ResourceRecord(
+            "aws:ecs/service:Service",
+            plan.name("router"),
+            {
+                "launchType": "FARGATE",
+                "desiredCount": float(router_tasks(plan)),
+                "networkConfiguration": {"assignPublicIp": False},
+                "tags": router,
+            },
+        ),
+        ResourceRecord(
+            "aws:cloudwatch/logGroup:LogGroup",
+            plan.name("router", "logs"),
+            {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": router},
+        ),
+        ResourceRecord("aws:s3/bucket:Bucket", plan.name("models"), {"tags": _tags(plan, "model-store")}),
+    ]
+    records += [
+        ResourceRecord(
+            "aws:secretsmanager/secret:Secret",
+            plan.name(entry.secret),
+            {"name": plan.secret_name(entry.secret), "kmsKeyId": "planned", "tags": _tags(plan, "secrets")},
+        )
+        for entry in {f.secret: f for f in plan.platform.frontier}.values()
+    ]
+    return records
+
+
+def bill_of_materials(plan: Plan) -> tuple[ResourceRecord, ...]:
+    """The cost-relevant resources the components will register for `plan`."""
+    return (*network_records(plan), *edge_records(plan), *pool_records(plan))

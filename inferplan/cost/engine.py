@@ -1,0 +1,199 @@
+"""A plan's money: its resources priced, its usage priced, the API-only alternative and the break-even.
+
+    monthly_expected_usd    pools at the nodes sizing needs, usage as declared, operations
+    monthly_worst_case_usd  every pool at max nodes all month, every frontier entry at its cap,
+                            request-linked items at the gateway's rate limit
+    api_only_monthly_usd    every workload sent to cost.api_only_model instead (tokens only: seed 003's
+                            "Monthly API cost = ... x model price")
+
+The self-hosted side counts all four buckets (operations included: "self-hosting looks great right
+up until you add staff cost", seed 003); the API-only side counts tokens only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from inferplan.cost.bom import bill_of_materials
+from inferplan.cost.breakeven import PoolStep, VolumeModel
+from inferplan.cost.model import CostLine, Costs, OutcomeCost
+from inferplan.cost.prices import PriceBook
+from inferplan.cost.pricing import PricingContext, price_book, price_record
+from inferplan.cost.usage import (
+    api_lines,
+    api_only_monthly,
+    api_only_price,
+    calls_per_month,
+    target_calls,
+)
+from inferplan.plan import Plan
+from inferplan.resources import ResourceRecord
+
+
+def operations_lines(plan: Plan) -> list[CostLine]:
+    usd = plan.platform.operations.monthly_usd
+    if usd <= 0:
+        return []
+    return [
+        CostLine(
+            item="operations: staff, on-call, evaluation, upgrades",
+            unit="month",
+            quantity=1.0,
+            unit_usd=usd,
+            monthly_usd=usd,
+            worst_case_usd=usd,
+            bucket="operations",
+            source="platform.operations.monthly_usd",
+            as_of="stack",
+        )
+    ]
+
+
+def total_calls(plan: Plan) -> float:
+    return sum(calls_per_month(plan, w.calls_per_day) for w in plan.platform.workloads)
+
+
+def _pool_cost(lines: Sequence[CostLine], pool: str, scales: str | None = None) -> float:
+    return sum(ln.monthly_usd for ln in lines if ln.pool == pool and (scales is None or ln.scales == scales))
+
+
+def volume_model(
+    plan: Plan, ctx: PricingContext, lines: Sequence[CostLine], api_only_usd: float
+) -> VolumeModel:
+    """Both cost curves of the plan against call volume (token mix fixed, workloads scaled together)."""
+    calls = total_calls(plan)
+    fixed = sum(ln.monthly_usd for ln in lines if ln.scales == "fixed")
+    per_call = sum(ln.monthly_usd for ln in lines if ln.scales == "calls") / calls if calls else 0.0
+    steps = []
+    for pool in plan.pools:
+        node_usd = _pool_cost(lines, pool.name, "nodes") / pool.nodes_needed if pool.nodes_needed else 0.0
+        if not node_usd:  # nothing running at the declared volume: price one node to learn its cost
+            one = replace(ctx, pool_nodes={**ctx.pool_nodes, pool.name: 1})
+            node_usd = sum(
+                ln.monthly_usd
+                for r in ctx.records
+                if r.tag("inferplan:pool") == pool.name
+                for ln in price_record(r, one)
+                if ln.scales == "nodes"
+            )
+        model = next((m for m in plan.models if m.pool == pool.name), None)
+        scales = model is not None and model.fits and model.calls_per_min > 0 and calls > 0
+        steps.append(
+            PoolStep(
+                name=pool.name,
+                node_usd=node_usd,
+                min_nodes=pool.min_nodes,
+                max_nodes=pool.max_nodes,
+                peak_calls_per_min_per_call=(model.peak_calls_per_min / calls) if model and scales else 0.0,
+                calls_per_min_per_node=model.calls_per_min if model and scales else 0.0,
+                fixed_nodes=pool.nodes_needed,
+            )
+        )
+    return VolumeModel(
+        calls_per_month=calls,
+        fixed_usd=fixed,
+        per_call_usd=per_call,
+        api_per_call_usd=api_only_usd / calls if calls else 0.0,
+        pools=tuple(steps),
+    )
+
+
+def outcome_costs(plan: Plan, lines: Sequence[CostLine], prices: PriceBook) -> tuple[OutcomeCost, ...]:
+    """Seed 003, Fig. 01: cost per accepted outcome where a workload declares success rates and rework.
+
+    A self-hosted call costs its pool's expected monthly cost shared by tokens (input + output) over
+    every call the pool serves; a frontier call costs its tokens at the entry's catalog price.
+    """
+    routed = target_calls(plan)
+    tokens = {w.name: w.input_tokens + w.output_tokens for w in plan.platform.workloads}
+    pool_tokens: dict[str, float] = {}
+    for target, by_workload in routed.items():
+        model = plan.platform.model(target)
+        if model is not None:
+            pool_tokens[model.pool] = pool_tokens.get(model.pool, 0.0) + sum(
+                n * tokens[w] for w, n in by_workload.items()
+            )
+    out = []
+    for w in plan.platform.workloads:
+        if not w.success_rate or w.rework_usd is None:
+            continue
+        per_call: dict[str, float] = {}
+        for target in w.success_rate:
+            model = plan.platform.model(target)
+            entry = plan.platform.frontier_entry(target)
+            if model is not None and pool_tokens.get(model.pool):
+                per_call[target] = _pool_cost(lines, model.pool) / pool_tokens[model.pool] * tokens[w.name]
+            elif entry is not None:
+                price = prices.api(entry.provider, entry.model)
+                if price is not None:
+                    per_call[target] = price.per_call(w.input_tokens, w.output_tokens)
+        per_target = {t: c + (1 - w.success_rate[t]) * w.rework_usd for t, c in per_call.items()}
+        share = w.fallback_rate if w.fallback else 0.0
+        mix = {w.route: 1 - share, **({w.fallback: share} if w.fallback and share else {})}
+        routed_usd = (
+            sum(weight * per_target[t] for t, weight in mix.items())
+            if all(t in per_target for t in mix)
+            else None
+        )
+        out.append(
+            OutcomeCost(
+                workload=w.name,
+                rework_usd=w.rework_usd,
+                per_target=per_target,
+                per_call=per_call,
+                routed_usd=routed_usd,
+            )
+        )
+    return tuple(out)
+
+
+def _assumptions(
+    plan: Plan, prices: PriceBook, api_only_key: str, lines: Sequence[CostLine]
+) -> tuple[str, ...]:
+    hours = plan.platform.cost.hours_per_month
+    out = [
+        f"a month is {hours:g} hours; calls per month = calls_per_day x {hours / 24:.2f}",
+        f"API-only: every workload at {api_only_key} list prices, tokens only (no caching or batch discounts)",
+        "each workload's route gets 1 - fallback_rate of its calls, its fallback gets fallback_rate",
+        "worst case: pools at maxSize all month (spot hours at the on-demand price), frontier entries at "
+        "monthly_cap_usd, request-linked items at the gateway rate limit all month",
+        "break-even: the token mix is fixed and all workloads scale together; pools add nodes past max_nodes",
+        "owned_hardware: nothing is owned on AWS (seed 003's third bucket, kept at 0 for the comparison)",
+    ]
+    if any(ln.estimated and "us-east-1 x" in ln.note for ln in lines):
+        factor, why = prices.factor()
+        out.append(f"prices with no {plan.region} row are us-east-1 x {factor:g} ({why})")
+    return tuple(out)
+
+
+def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Costs:
+    """Everything the plan costs: its resources (the BOM, or the recorded ones), usage and operations."""
+    book = price_book(plan)
+    recs = tuple(records) if records is not None else bill_of_materials(plan)
+    ctx = PricingContext.from_plan(plan, recs, book)
+    resource_lines = [ln for r in recs for ln in price_record(r, ctx)]
+    usage_lines, notes = api_lines(plan, book)
+    lines = (*resource_lines, *usage_lines, *operations_lines(plan))
+    api_price = api_only_price(plan, book)
+    api_only = api_only_monthly(plan, api_price)
+    model = volume_model(plan, ctx, lines, api_only)
+    return Costs(
+        lines=lines,
+        api_only_monthly_usd=api_only,
+        api_only_model=api_price.key,
+        calls_per_month=model.calls_per_month,
+        breakeven_calls_per_month=model.breakeven() if model.calls_per_month > 0 else None,
+        outcomes=outcome_costs(plan, lines, book),
+        assumptions=_assumptions(plan, book, api_price.key, lines),
+        notes=tuple(notes),
+    )
+
+
+def breakeven_model(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> tuple[Costs, VolumeModel]:
+    """The costs and the volume model behind the breakeven command and chart."""
+    book = price_book(plan)
+    recs = tuple(records) if records is not None else bill_of_materials(plan)
+    costs = estimate(plan, recs)
+    ctx = PricingContext.from_plan(plan, recs, book)
+    return costs, volume_model(plan, ctx, costs.lines, costs.api_only_monthly_usd)

@@ -1,0 +1,332 @@
+"""The price book: every figure the cost engine multiplies by, with where it came from and when.
+
+Prices are data (inferplan/catalog/*.csv); this module only looks them up. A lookup for a region
+with no row of its own falls back to the us-east-1 row times the region's factor and says so
+(`estimated`). A stack replaces any price through `cost.prices` ({item: usd}); keys:
+
+- a service item of aws_prices.csv, e.g. `nat_gateway: 0.052` (USD per its unit, in the stack's region)
+- `instance:<instance_type>`: on-demand USD per node-hour, e.g. `instance:p5e.48xlarge: 39.80`
+- `spot_discount:<instance_type>`: fraction off on-demand (0.6 = 60% off)
+- `api:<provider>/<model>:input` / `api:<provider>/<model>:output`: USD per million tokens
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from inferplan.catalog import Catalog, builtin_catalog, read_rows
+from inferplan.errors import UserError
+
+BASE_REGION = "us-east-1"
+OVERRIDE_SOURCE = "stack override (cost.prices)"
+INSTANCE_PREFIX = "instance:"
+SPOT_PREFIX = "spot_discount:"
+API_PREFIX = "api:"
+
+
+@dataclass(frozen=True)
+class Price:
+    """One unit price in one region."""
+
+    item: str
+    unit: str
+    usd: float
+    source: str
+    as_of: str
+    region: str
+    estimated: bool = False  # not read for this region: the base-region row times a regional factor
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ApiPrice:
+    """Per-token prices of one API model (USD per million tokens)."""
+
+    provider: str
+    model: str
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    source: str
+    as_of: str
+    estimated: bool = False
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+    def per_call(self, input_tokens: float, output_tokens: float) -> float:
+        return (input_tokens * self.input_usd_per_mtok + output_tokens * self.output_usd_per_mtok) / 1e6
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A non-price number the estimates rest on (bytes per token, LCU dimensions, a spot discount)."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class _Factor:
+    factor: float
+    source: str
+
+
+def _load_services() -> dict[tuple[str, str], Price]:
+    return {
+        (r["item"], r["region"]): Price(
+            item=r["item"],
+            unit=r["unit"],
+            usd=float(r["usd"]),
+            source=r["source"],
+            as_of=r["as_of"],
+            region=r["region"],
+        )
+        for r in read_rows("aws_prices.csv")
+    }
+
+
+def _load_api() -> dict[str, ApiPrice]:
+    prices = (
+        ApiPrice(
+            provider=r["provider"],
+            model=r["model"],
+            input_usd_per_mtok=float(r["input_usd_per_mtok"]),
+            output_usd_per_mtok=float(r["output_usd_per_mtok"]),
+            source=r["source"],
+            as_of=r["as_of"],
+        )
+        for r in read_rows("api_prices.csv")
+    )
+    return {p.key: p for p in prices}
+
+
+def _load_factors() -> dict[str, _Factor]:
+    return {
+        r["region"]: _Factor(float(r["factor"]), f"{r['source']} ({r['as_of']})")
+        for r in read_rows("region_price_factors.csv")
+    }
+
+
+def _load_spot() -> dict[tuple[str, str], Assumption]:
+    return {
+        (r["instance_type"], r["region"]): Assumption(
+            name=f"spot_discount:{r['instance_type']}",
+            value=float(r["discount"]),
+            unit="fraction off on-demand",
+            source=r["source"],
+            as_of=r["as_of"],
+        )
+        for r in read_rows("spot_discounts.csv")
+    }
+
+
+def _load_assumptions() -> dict[str, Assumption]:
+    return {
+        r["name"]: Assumption(
+            name=r["name"], value=float(r["value"]), unit=r["unit"], source=r["source"], as_of=r["as_of"]
+        )
+        for r in read_rows("cost_assumptions.csv")
+    }
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """All prices for one region: catalog rows, regional estimates, then the stack's overrides."""
+
+    region: str
+    catalog: Catalog
+    services: Mapping[tuple[str, str], Price]
+    api_prices: Mapping[str, ApiPrice]
+    factors: Mapping[str, _Factor]
+    spot: Mapping[tuple[str, str], Assumption]
+    assumptions: Mapping[str, Assumption]
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def builtin(
+        cls, region: str, catalog: Catalog | None = None, overrides: Mapping[str, float] | None = None
+    ) -> PriceBook:
+        """The shipped price files for `region`; `overrides` as in the stack's `cost.prices`."""
+        book = cls(
+            region=region,
+            catalog=catalog or builtin_catalog(),
+            services=_load_services(),
+            api_prices=_load_api(),
+            factors=_load_factors(),
+            spot=_load_spot(),
+            assumptions=_load_assumptions(),
+            overrides=dict(overrides or {}),
+        )
+        book.check_overrides()
+        return book
+
+    # -- overrides ------------------------------------------------------------------------------
+
+    def check_overrides(self) -> None:
+        """A misspelt override must not be silently ignored: refuse keys that price nothing."""
+        items = sorted({item for item, _ in self.services})
+        for key in self.overrides:
+            if key in items or key.startswith((INSTANCE_PREFIX, SPOT_PREFIX)):
+                continue
+            if key.startswith(API_PREFIX) and key.endswith((":input", ":output")) and "/" in key:
+                continue
+            close = difflib.get_close_matches(key, items, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else (
+                    "use a service item of inferplan/catalog/aws_prices.csv, instance:<type>, "
+                    "spot_discount:<type> or api:<provider>/<model>:input|output"
+                )
+            )
+            raise UserError(f"cost.prices: '{key}' prices nothing ({hint})")
+
+    def _override(self, key: str, unit: str) -> Price | None:
+        if key not in self.overrides:
+            return None
+        return Price(
+            item=key,
+            unit=unit,
+            usd=self.overrides[key],
+            source=OVERRIDE_SOURCE,
+            as_of="stack",
+            region=self.region,
+        )
+
+    # -- regional lookup ------------------------------------------------------------------------
+
+    def factor(self) -> tuple[float, str]:
+        """Multiplier from a us-east-1 price to this region, with why; 1.0 (and said so) when unknown."""
+        known = self.factors.get(self.region)
+        if known is not None:
+            return known.factor, known.source
+        return 1.0, f"no price factor for {self.region} in region_price_factors.csv: us-east-1 price used"
+
+    def service(self, item: str) -> Price:
+        """The unit price of an AWS service item (aws_prices.csv) in this region."""
+        base = self.services.get((item, BASE_REGION))
+        unit = base.unit if base else ""
+        override = self._override(item, unit)
+        if override is not None:
+            return override
+        exact = self.services.get((item, self.region))
+        if exact is not None:
+            return exact
+        if base is None:
+            raise UserError(
+                f"no price for '{item}' in inferplan/catalog/aws_prices.csv (add cost.prices.{item})"
+            )
+        factor, why = self.factor()
+        return Price(
+            item=item,
+            unit=base.unit,
+            usd=base.usd * factor,
+            source=base.source,
+            as_of=base.as_of,
+            region=self.region,
+            estimated=True,
+            note=f"{BASE_REGION} x {factor:g}: {why}",
+        )
+
+    def instance_hour(self, instance_type: str) -> Price | None:
+        """On-demand USD per node-hour: override, catalog row for the region, or us-east-1 x factor."""
+        override = self._override(INSTANCE_PREFIX + instance_type, "node-hour")
+        if override is not None:
+            return override
+        row = self.catalog.instance_price(instance_type, self.region)
+        if row is not None:
+            return Price(
+                item=INSTANCE_PREFIX + instance_type,
+                unit="node-hour",
+                usd=row.usd_per_hour,
+                source=row.source,
+                as_of=row.as_of,
+                region=self.region,
+            )
+        base = self.catalog.instance_price(instance_type, BASE_REGION)
+        if base is None:
+            return None
+        factor, why = self.factor()
+        return Price(
+            item=INSTANCE_PREFIX + instance_type,
+            unit="node-hour",
+            usd=base.usd_per_hour * factor,
+            source=base.source,
+            as_of=base.as_of,
+            region=self.region,
+            estimated=True,
+            note=f"{BASE_REGION} x {factor:g}: {why}",
+        )
+
+    def gpu_hour(self, instance_type: str) -> Price | None:
+        """The node price pro-rated per GPU (seed 003's 1x/2x H200 figures on an 8-GPU shape)."""
+        node = self.instance_hour(instance_type)
+        shape = self.catalog.instances.get(instance_type)
+        if node is None or shape is None:
+            return None
+        return Price(
+            item=f"gpu:{instance_type}",
+            unit="GPU-hour",
+            usd=node.usd / shape.gpus,
+            source=node.source,
+            as_of=node.as_of,
+            region=self.region,
+            estimated=node.estimated,
+            note=f"node price / {shape.gpus} GPUs" + (f"; {node.note}" if node.note else ""),
+        )
+
+    def spot_discount(self, instance_type: str) -> Assumption:
+        key = SPOT_PREFIX + instance_type
+        if key in self.overrides:
+            return Assumption(key, self.overrides[key], "fraction off on-demand", OVERRIDE_SOURCE, "stack")
+        for candidate in ((instance_type, self.region), (instance_type, "*"), ("*", self.region), ("*", "*")):
+            if candidate in self.spot:
+                return self.spot[candidate]
+        return Assumption(key, 0.0, "fraction off on-demand", "no spot discount row: priced as on-demand", "")
+
+    def assumption(self, name: str) -> Assumption:
+        return self.assumptions[name]
+
+    # -- API prices -----------------------------------------------------------------------------
+
+    def api(self, provider: str, model: str) -> ApiPrice | None:
+        """Per-token price of a frontier model; Bedrock ids map to their vendor's list price (estimated)."""
+        found = self.api_prices.get(f"{provider}/{model}")
+        estimated, note = False, ""
+        if found is None and provider == "bedrock":
+            found = self._bedrock(model)
+            estimated, note = True, "Bedrock on-demand priced at the vendor's own list price"
+        key_in, key_out = f"{API_PREFIX}{provider}/{model}:input", f"{API_PREFIX}{provider}/{model}:output"
+        if found is None and not (key_in in self.overrides and key_out in self.overrides):
+            return None
+        base = found or ApiPrice(provider, model, 0.0, 0.0, OVERRIDE_SOURCE, "stack")
+        overridden = key_in in self.overrides or key_out in self.overrides
+        return ApiPrice(
+            provider=provider,
+            model=model,
+            input_usd_per_mtok=self.overrides.get(key_in, base.input_usd_per_mtok),
+            output_usd_per_mtok=self.overrides.get(key_out, base.output_usd_per_mtok),
+            source=OVERRIDE_SOURCE if overridden else base.source,
+            as_of="stack" if overridden else base.as_of,
+            estimated=estimated and not overridden,
+            note=note if not overridden else "",
+        )
+
+    def _bedrock(self, model: str) -> ApiPrice | None:
+        """`eu.anthropic.claude-sonnet-4-5-20250929-v1:0` -> the anthropic/claude-sonnet-4-5 row."""
+        parts = model.split(".")
+        name = parts[-1] if len(parts) > 1 else model
+        vendor = parts[-2] if len(parts) > 1 else ""
+        matches = [
+            p
+            for p in self.api_prices.values()
+            if (not vendor or p.provider == vendor) and name.startswith(p.model)
+        ]
+        return max(matches, key=lambda p: len(p.model)) if matches else None

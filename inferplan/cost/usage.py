@@ -1,0 +1,290 @@
+"""Usage: what the declared workloads send where, and what that costs by the token or the request.
+
+Assumptions (each number that is not a price lives in catalog/cost_assumptions.csv with its source):
+
+- A month is `cost.hours_per_month` hours (default 730); calls per month = calls_per_day x hours / 24.
+- A workload's route gets (1 - fallback_rate) of its calls and its fallback gets fallback_rate. Calls
+  that fail on the route before falling back are not billed twice (timeouts may be, in reality).
+- Frontier spend = those calls x (input x input price + output x output price), catalog per-token
+  prices; no prompt caching or batch discounts. Worst case per frontier entry: its monthly_cap_usd
+  (or the expected spend when that is higher, with a note — the cap would then stop calls).
+- Requests: every call crosses API Gateway once. Worst case: the gateway's rate limit
+  (requests_per_second) sustained all month — the throttle is the real ceiling.
+- ALB: every call passes the ALB once (gateway -> router); self-hosted calls pass again (router ->
+  vLLM). LCUs from new connections (one per pass, no keep-alive credit) and processed bytes, at the
+  average hourly rate; active-connection and rule-evaluation dimensions are not counted.
+- Bytes per call = (input + output tokens) x bytes_per_token + request_overhead_bytes.
+- NAT: only frontier calls leave the VPC (weights come through the S3 gateway endpoint, AWS APIs
+  through interface endpoints); both directions are processed, the request direction is egress.
+- Logs: one log line per call into each of the gateway, router and (for self-hosted calls) pool log
+  groups. Log storage after ingestion is not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from inferplan.cost.model import CostLine, line
+from inferplan.cost.prices import ApiPrice, PriceBook
+from inferplan.errors import UserError
+from inferplan.plan import Plan
+from inferplan.spec import Frontier
+
+DEFAULT_API_ONLY = "anthropic/claude-sonnet-4-5"
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A monthly quantity, expected and at its ceiling."""
+
+    expected: float
+    worst: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "worst", max(self.worst, self.expected))
+
+    def scaled(self, factor: float) -> Amount:
+        return Amount(self.expected * factor, self.worst * factor)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Request and data volumes per month that the usage-priced resources read."""
+
+    requests: Amount  # API Gateway requests (calls)
+    alb_lcu_hours: Amount
+    nat_gb: Amount  # processed by NAT gateways, both directions
+    egress_gb: Amount  # leaving AWS to frontier APIs
+    log_gb: Mapping[str, Amount] = field(default_factory=dict)  # "gateway" | "router" | "pool:<name>"
+
+
+@dataclass(frozen=True)
+class FrontierSpend:
+    """Expected token spend on one frontier entry, per workload."""
+
+    entry: Frontier
+    price: ApiPrice | None
+    calls: Mapping[str, float]  # workload -> calls per month
+    usd: Mapping[str, float]  # workload -> USD per month (0 when unpriced)
+
+    @property
+    def expected_usd(self) -> float:
+        return sum(self.usd.values())
+
+    @property
+    def worst_usd(self) -> float:
+        return max(self.entry.monthly_cap_usd, self.expected_usd)
+
+    @property
+    def calls_worst_factor(self) -> float:
+        """How many times the expected calls the cap allows (1 when nothing is expected)."""
+        spent = self.expected_usd
+        return max(1.0, self.entry.monthly_cap_usd / spent) if spent > 0 else 1.0
+
+
+def calls_per_month(plan: Plan, calls_per_day: float) -> float:
+    return calls_per_day * plan.platform.cost.hours_per_month / 24
+
+
+def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
+    """target (model or frontier name) -> workload -> calls per month."""
+    out: dict[str, dict[str, float]] = {}
+    for w in plan.platform.workloads:
+        calls = calls_per_month(plan, w.calls_per_day)
+        share = w.fallback_rate if w.fallback else 0.0
+        out.setdefault(w.route, {})[w.name] = calls * (1 - share)
+        if w.fallback:
+            out.setdefault(w.fallback, {})[w.name] = calls * share
+    return out
+
+
+def pool_calls(plan: Plan) -> dict[str, float]:
+    """Pool name -> self-hosted calls per month it serves."""
+    out: dict[str, float] = {}
+    for target, by_workload in target_calls(plan).items():
+        model = plan.platform.model(target)
+        if model is not None:
+            out[model.pool] = out.get(model.pool, 0.0) + sum(by_workload.values())
+    return out
+
+
+def frontier_spend(plan: Plan, prices: PriceBook) -> tuple[FrontierSpend, ...]:
+    routed = target_calls(plan)
+    tokens = {w.name: (w.input_tokens, w.output_tokens) for w in plan.platform.workloads}
+    out = []
+    for entry in plan.platform.frontier:
+        price = prices.api(entry.provider, entry.model)
+        calls = routed.get(entry.name, {})
+        usd = {name: (price.per_call(*tokens[name]) * n if price else 0.0) for name, n in calls.items()}
+        out.append(FrontierSpend(entry=entry, price=price, calls=calls, usd=usd))
+    return tuple(out)
+
+
+def api_lines(plan: Plan, prices: PriceBook) -> tuple[list[CostLine], list[str]]:
+    """Token spend per frontier entry and workload, plus each entry's headroom up to its cap."""
+    lines: list[CostLine] = []
+    notes: list[str] = []
+    tokens = {w.name: (w.input_tokens, w.output_tokens) for w in plan.platform.workloads}
+    for spend in frontier_spend(plan, prices):
+        entry, price = spend.entry, spend.price
+        key = f"{entry.provider}/{entry.model}"
+        for workload, calls in spend.calls.items():
+            tin, tout = tokens[workload]
+            for kind, per_call_tokens, unit_usd in (
+                ("input", tin, price.input_usd_per_mtok if price else 0.0),
+                ("output", tout, price.output_usd_per_mtok if price else 0.0),
+            ):
+                lines.append(
+                    line(
+                        f"{key} {kind} tokens ({workload})",
+                        "million tokens",
+                        calls * per_call_tokens / 1e6,
+                        unit_usd,
+                        "api",
+                        resource_name=entry.name,
+                        source=price.source if price else "",
+                        as_of=price.as_of if price else "",
+                        estimated=price.estimated if price else False,
+                        note=(
+                            price.note if price else f"no price for {key}: add cost.prices api:{key}:{kind}"
+                        ),
+                        priced=price is not None,
+                        scales="calls",
+                    )
+                )
+        headroom = max(0.0, entry.monthly_cap_usd - spend.expected_usd)
+        lines.append(
+            CostLine(
+                item=f"{entry.name} spend up to monthly_cap_usd",
+                unit="USD",
+                quantity=0.0,
+                unit_usd=1.0,
+                monthly_usd=0.0,
+                worst_case_usd=headroom,
+                bucket="api",
+                resource_name=entry.name,
+                source="platform.frontier[].monthly_cap_usd",
+                as_of="stack",
+                note="worst case: every frontier entry spends its cap",
+                worst_quantity=headroom,
+            )
+        )
+        if spend.expected_usd > entry.monthly_cap_usd:
+            notes.append(
+                f"expected spend on {entry.name} (${spend.expected_usd:,.0f}) exceeds its monthly_cap_usd "
+                f"(${entry.monthly_cap_usd:,.0f}): calls would stop at the cap"
+            )
+    return lines, notes
+
+
+def api_only_price(plan: Plan, prices: PriceBook) -> ApiPrice:
+    """The model every workload goes to in the API-only alternative.
+
+    `cost.api_only_model` names a frontier entry or a catalog "provider/model"; by default the first
+    frontier entry, else anthropic/claude-sonnet-4-5 (a midrange frontier tier, as in seed 000).
+    """
+    choice = plan.platform.cost.api_only_model
+    if choice is None:
+        choice = plan.platform.frontier[0].name if plan.platform.frontier else DEFAULT_API_ONLY
+    entry = plan.platform.frontier_entry(choice)
+    provider: str
+    model: str
+    if entry is not None:
+        provider, model = entry.provider, entry.model
+    elif "/" in choice:
+        provider, model = choice.split("/", 1)
+    else:
+        names = [f.name for f in plan.platform.frontier]
+        raise UserError(
+            f"cost.api_only_model: '{choice}' is neither a frontier entry ({', '.join(names) or 'none'}) "
+            "nor a catalog 'provider/model'"
+        )
+    price = prices.api(provider, model)
+    if price is None:
+        raise UserError(
+            f"cost.api_only_model: no price for {provider}/{model} in inferplan/catalog/api_prices.csv "
+            f"(add cost.prices api:{provider}/{model}:input and :output)"
+        )
+    return price
+
+
+def api_only_monthly(plan: Plan, price: ApiPrice) -> float:
+    return sum(
+        calls_per_month(plan, w.calls_per_day) * price.per_call(w.input_tokens, w.output_tokens)
+        for w in plan.platform.workloads
+    )
+
+
+def traffic(plan: Plan, prices: PriceBook) -> Traffic:
+    """Monthly requests, LCUs, NAT/egress bytes and log volume implied by the workloads."""
+    hours = plan.platform.cost.hours_per_month
+    a = prices.assumption
+    bytes_per_token = a("bytes_per_token").value
+    overhead = a("request_overhead_bytes").value
+    log_bytes = a("log_bytes_per_request").value
+    passes = a("alb_passes_per_self_hosted_call").value
+
+    workloads = plan.platform.workloads
+    calls = {w.name: calls_per_month(plan, w.calls_per_day) for w in workloads}
+    total_calls = sum(calls.values())
+    call_bytes = {w.name: (w.input_tokens + w.output_tokens) * bytes_per_token + overhead for w in workloads}
+    request_bytes = {w.name: w.input_tokens * bytes_per_token + overhead / 2 for w in workloads}
+    mean_bytes = sum(calls[n] * call_bytes[n] for n in calls) / total_calls if total_calls else overhead
+
+    # The gateway throttle bounds every request-linked quantity.
+    ceiling = plan.platform.gateway.rate_limit.requests_per_second * hours * 3600
+    requests = Amount(total_calls, ceiling)
+    ceiling_factor = requests.worst / total_calls if total_calls else 0.0
+
+    routed = target_calls(plan)
+    models = {m.name for m in plan.platform.models}
+    self_hosted = {t: by for t, by in routed.items() if t in models}
+    self_calls = sum(sum(by.values()) for by in self_hosted.values())
+    alb_requests = total_calls + (passes - 1) * self_calls
+    alb_bytes = sum(calls[n] * call_bytes[n] for n in calls) + (passes - 1) * sum(
+        n * call_bytes[w] for by in self_hosted.values() for w, n in by.items()
+    )
+
+    def lcu_hours(requests_per_month: float, bytes_per_month: float) -> float:
+        if hours <= 0:
+            return 0.0
+        per_second = requests_per_month / (hours * 3600)
+        gb_per_hour = bytes_per_month / GB / hours
+        lcu = max(
+            per_second / a("alb_new_connections_per_lcu").value,
+            gb_per_hour / a("alb_processed_gb_per_lcu").value,
+        )
+        return lcu * hours
+
+    worst_alb_requests = requests.worst * passes
+    alb = Amount(
+        lcu_hours(alb_requests, alb_bytes), lcu_hours(worst_alb_requests, worst_alb_requests * mean_bytes)
+    )
+
+    nat_bytes = Amount(0.0, 0.0)
+    egress_bytes = Amount(0.0, 0.0)
+    if plan.network.egress:
+        for spend in frontier_spend(plan, prices):
+            factor = spend.calls_worst_factor
+            both = sum(n * call_bytes[w] for w, n in spend.calls.items())
+            out = sum(n * request_bytes[w] for w, n in spend.calls.items())
+            nat_bytes = Amount(nat_bytes.expected + both, nat_bytes.worst + both * factor)
+            egress_bytes = Amount(egress_bytes.expected + out, egress_bytes.worst + out * factor)
+
+    def log(calls_per_month_: float) -> Amount:
+        gb = calls_per_month_ * log_bytes / GB
+        return Amount(gb, gb * ceiling_factor)
+
+    log_gb = {"gateway": log(total_calls), "router": log(total_calls)}
+    for pool, n in pool_calls(plan).items():
+        log_gb[f"pool:{pool}"] = log(n)
+
+    return Traffic(
+        requests=requests,
+        alb_lcu_hours=alb,
+        nat_gb=nat_bytes.scaled(1 / GB),
+        egress_gb=egress_bytes.scaled(1 / GB),
+        log_gb=log_gb,
+    )

@@ -1,0 +1,81 @@
+"""The cost section of `plan`: totals, the four buckets, the lines, API-only and break-even."""
+
+from __future__ import annotations
+
+from inferplan.cost.model import BUCKETS, CostLine, Costs
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+
+
+def _per(value: float) -> str:
+    """A per-call or per-outcome figure: cents matter."""
+    return f"${value:,.4f}"
+
+
+def _calls(value: float | None) -> str:
+    return "never (the API stays cheaper)" if value is None else f"{value:,.0f} calls/month"
+
+
+def _line_label(ln: CostLine) -> str:
+    where = ln.resource_name or ln.bucket
+    flags = (" ~" if ln.estimated else "") + (" (unpriced)" if not ln.priced else "")
+    return f"{where}: {ln.item}{flags}"
+
+
+def _summary(costs: Costs) -> list[tuple[str, str]]:
+    rows = [
+        ("expected / month", _usd(costs.monthly_expected_usd)),
+        ("worst case / month", _usd(costs.monthly_worst_case_usd)),
+        (f"API only / month ({costs.api_only_model})", _usd(costs.api_only_monthly_usd)),
+        ("break-even", _calls(costs.breakeven_calls_per_month)),
+    ]
+    per_self, per_api = costs.per_1000_calls_self_hosted, costs.per_1000_calls_api
+    if per_self is not None and per_api is not None:
+        rows.append(("per 1,000 calls: this stack / API only", f"{_usd(per_self)} / {_usd(per_api)}"))
+    return rows
+
+
+def render_text(costs: Costs) -> str:
+    out = ["Costs (USD per month; ~ = estimated)"]
+    out += [f"  {label:<48} {value}" for label, value in _summary(costs)]
+    out.append("  buckets (expected / worst case):")
+    worst = costs.buckets_worst_case
+    out += [f"    {b:<16} {_usd(costs.buckets[b]):>12} {_usd(worst[b]):>12}" for b in BUCKETS]
+    out.append("  lines (expected / worst case):")
+    width = max((len(_line_label(ln)) for ln in costs.lines), default=0)
+    for ln in sorted(costs.lines, key=lambda ln: ln.worst_case_usd, reverse=True):
+        out.append(f"    {_line_label(ln):<{width}} {_usd(ln.monthly_usd):>12} {_usd(ln.worst_case_usd):>12}")
+    for o in costs.outcomes:
+        parts = [f"{t} {_per(v)}" for t, v in o.per_target.items()]
+        routed = f"; as routed {_per(o.routed_usd)}" if o.routed_usd is not None else ""
+        out.append(f"  cost per accepted outcome, {o.workload}: " + ", ".join(parts) + routed)
+    out += [f"  note: {n}" for n in costs.notes]
+    out += [f"  unpriced: {u}" for u in costs.unpriced]
+    return "\n".join(out)
+
+
+def render_markdown(costs: Costs) -> str:
+    out = ["### Costs", "", "| | USD / month |", "|---|---:|"]
+    out += [f"| {label} | {value} |" for label, value in _summary(costs)]
+    out += ["", "| bucket | expected | worst case |", "|---|---:|---:|"]
+    worst = costs.buckets_worst_case
+    out += [f"| {b} | {_usd(costs.buckets[b])} | {_usd(worst[b])} |" for b in BUCKETS]
+    out += ["", "| line | qty | unit | expected | worst case |", "|---|---:|---|---:|---:|"]
+    for ln in sorted(costs.lines, key=lambda ln: ln.worst_case_usd, reverse=True):
+        out.append(
+            f"| {_line_label(ln)} | {ln.quantity:,.2f} | {ln.unit} | {_usd(ln.monthly_usd)} | "
+            f"{_usd(ln.worst_case_usd)} |"
+        )
+    if costs.outcomes:
+        out += ["", "| workload | cost per accepted outcome | as routed |", "|---|---|---:|"]
+        for o in costs.outcomes:
+            per = ", ".join(f"{t} {_per(v)}" for t, v in o.per_target.items())
+            routed = _per(o.routed_usd) if o.routed_usd is not None else "n/a"
+            out.append(f"| {o.workload} | {per} | {routed} |")
+    if costs.notes or costs.unpriced:
+        out.append("")
+        out += [f"- note: {n}" for n in costs.notes]
+        out += [f"- unpriced: {u}" for u in costs.unpriced]
+    return "\n".join(out)
