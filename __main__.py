@@ -9,7 +9,9 @@ import pulumi
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.network import Network, NetworkArgs
+from inferplan.cost import estimate
 from inferplan.plan import build_plan
+from inferplan.rules import evaluate_plan
 from inferplan.stackfile import SpecErrors, positions_for, validate_platform
 
 stack = pulumi.get_stack()
@@ -25,6 +27,18 @@ except SpecErrors as exc:
     raise pulumi.RunError(f"{len(exc.errors)} invalid spec entries; nothing was registered") from None
 
 plan = build_plan(stack, platform)
+
+# The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.
+findings = evaluate_plan(plan, estimate(plan))
+for finding in findings:
+    if finding.status != "pass" and not finding.blocking:
+        note = " (waived)" if finding.waived else ""
+        pulumi.log.warn(f"policy {finding.rule} [{finding.subject}]{note}: {finding.message}")
+failed = [f for f in findings if f.blocking]
+for finding in failed:
+    pulumi.log.error(f"policy {finding.rule} [{finding.subject}]: {finding.message}")
+if failed:
+    raise pulumi.RunError(f"policy gate: {len(failed)} mandatory rule(s) failed; nothing was registered")
 
 network = Network(
     f"{stack}-network",

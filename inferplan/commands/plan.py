@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inferplan.errors import EXIT_OK, UserError
+from inferplan.cost import estimate
+from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
 from inferplan.plan import build_plan
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.resources import ResourceRecord
+from inferplan.rules import evaluate_plan, evaluate_resources
 from inferplan.stackfile import load_stack, project_root
 
 
@@ -59,7 +61,14 @@ def build_report(stack: str, root: Path | None = None) -> PlanReport:
     root = root or project_root()
     loaded = load_stack(stack, root)
     plan = build_plan(loaded.stack, loaded.platform)
-    return PlanReport(plan=plan, resources=record_resources(stack, root))
+    # The program's policy gate stops on a mandatory failure before registering anything; judge the
+    # plan here first with the same rules, so the report can show every verdict instead of a bare error.
+    findings = evaluate_plan(plan, estimate(plan))
+    if any(f.blocking for f in findings):
+        return PlanReport(plan=plan, resources=(), findings=findings)
+    records = record_resources(stack, root)
+    findings = evaluate_plan(plan, estimate(plan, records), records) + evaluate_resources(records, plan)
+    return PlanReport(plan=plan, resources=records, findings=findings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,4 +76,4 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(render(report, "json"))
     sys.stdout.write(render(report, args.format))
-    return EXIT_OK
+    return EXIT_POLICY if report.blocked else EXIT_OK

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from inferplan import graph
 from inferplan.plan import SCHEMA, Plan
+from inferplan.report import policy as policy_section
 from inferplan.report import resources as resources_section
 from inferplan.report import routes as routes_section
 from inferplan.resources import ResourceRecord
+from inferplan.rules import Finding
 
 FORMATS = ("text", "json", "markdown")
 
@@ -23,10 +26,23 @@ FORMATS = ("text", "json", "markdown")
 class PlanReport:
     plan: Plan
     resources: tuple[ResourceRecord, ...]
+    findings: tuple[Finding, ...] = ()  # policy verdicts: plan rules + resource rules (inferplan.rules)
 
     @property
     def to_create(self) -> int:
         return sum(1 for r in self.resources if r.custom)
+
+    @property
+    def blocked(self) -> tuple[Finding, ...]:
+        """Mandatory failures nobody waived: `plan` exits 1 and the gate registers nothing."""
+        return tuple(f for f in self.findings if f.blocking)
+
+    def plan_line(self) -> str:
+        if self.blocked:
+            return (
+                f"Plan: blocked by {len(self.blocked)} mandatory policy failure(s); nothing would be created."
+            )
+        return f"Plan: {self.to_create} to create, 0 to change, 0 to destroy."
 
 
 def to_json(report: PlanReport) -> dict[str, Any]:
@@ -40,6 +56,8 @@ def to_json(report: PlanReport) -> dict[str, Any]:
         "summary": {"create": report.to_create},
         "resources": [r.to_json() for r in resources_section.ordered(report.resources)],
         "routes": routes_section.to_json(plan),
+        "policy": policy_section.to_json(report.findings),
+        "dataflow": graph.to_json(plan),
     }
     return out
 
@@ -50,7 +68,8 @@ def render_text(report: PlanReport) -> str:
         f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
         resources_section.render_text(report.resources),
         routes_section.render_text(plan),
-        f"Plan: {report.to_create} to create, 0 to change, 0 to destroy.",
+        policy_section.render_text(report.findings, plan),
+        report.plan_line(),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
 
@@ -59,7 +78,8 @@ def render_markdown(report: PlanReport) -> str:
     plan = report.plan
     parts = [
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
-        f"**Plan: {report.to_create} to create.**",
+        f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
+        policy_section.render_markdown(report.findings, plan),
         routes_section.render_markdown(plan),
         resources_section.render_markdown(report.resources),
     ]
