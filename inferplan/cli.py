@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "offline plan of a stack: resources, sizing, cost, policy verdicts"),
     "preflight": ("preflight", "check the AWS account: identity, GPU offerings per AZ, vCPU quotas, secrets"),
     "router-config": ("router_config", "print the LiteLLM router config generated for a stack (YAML)"),
+    "size": ("size", "memory, tensor-parallel split and throughput of one model on one GPU shape"),
     "breakeven": ("breakeven", "self-hosted vs API-only cost by call volume: break-even figures and chart"),
 }
 

@@ -95,6 +95,7 @@ class ModelPlan:
     nodes_needed: int  # nodes to carry the peak (what expected cost is priced at)
     vllm_args: tuple[str, ...]  # `vllm serve <model_id> <vllm_args...>`
     reason: str = ""  # why it does not fit, or what limited it
+    meets_slo: bool = True  # False when even one sequence at a time misses the routed workloads' SLO
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class Plan:
     catalog: Catalog
     network: NetworkPlan
     routes: tuple[Route, ...]
+    models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
+    pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape resolved
 
     @property
     def region(self) -> str:
@@ -180,11 +183,16 @@ def plan_routes(platform: Platform) -> tuple[Route, ...]:
 
 def build_plan(stack: str, platform: Platform, catalog: Catalog | None = None) -> Plan:
     """The one function from a validated spec to every decision downstream reads."""
+    from inferplan.sizing.replicas import plan_models  # sizing builds ModelPlan/PoolPlan from this module
+
     merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
+    models, pools = plan_models(platform, merged)
     return Plan(
         stack=stack,
         platform=platform,
         catalog=merged,
         network=plan_network(platform),
         routes=plan_routes(platform),
+        models=models,
+        pools=pools,
     )

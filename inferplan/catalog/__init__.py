@@ -43,6 +43,14 @@ class ModelEntry(_Row):
     sliding_layers: int = Field(default=0, ge=0)
     kv_lora_rank: int = Field(default=0, ge=0)
     qk_rope_head_dim: int = Field(default=0, ge=0)
+    # Sizing details (0 = unknown/not applicable); see inferplan/sizing/memory.py for how each is used.
+    vocab_size: int = Field(default=0, ge=0)  # embeddings and lm_head stay unquantized
+    tied_embeddings: bool = False
+    moe_experts: int = Field(default=0, ge=0)  # routed experts per MoE layer
+    moe_active_experts: int = Field(default=0, ge=0)  # routed experts each token uses
+    expert_params_b: float = Field(default=0.0, ge=0)  # all routed-expert weights, billions
+    qk_nope_head_dim: int = Field(default=0, ge=0)  # MLA only
+    v_head_dim: int = Field(default=0, ge=0)  # MLA only
     native_precision: Precision = "bf16"
     quantizations: tuple[Precision, ...] = ("bf16",)
     notes: str = ""
@@ -56,6 +64,8 @@ class GpuEntry(_Row):
     memory_bandwidth_tb_s: float = Field(gt=0)
     bf16_dense_tflops: float | None = None
     fp8_dense_tflops: float | None = None
+    int8_dense_tops: float | None = None
+    interconnect_gb_s: float = Field(default=64.0, gt=0)  # GPU-to-GPU, both directions (NVLink or PCIe)
 
 
 class InstanceEntry(_Row):
