@@ -7,11 +7,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
 from inferplan.plan import build_plan
-from inferplan.preflight.aws import Aws, AwsTarget, describe
+from inferplan.preflight.aws import AWS_FAILURES, Aws, AwsTarget, describe
 from inferplan.preflight.checks import Finding
 from inferplan.preflight.prices_cache import PriceCache, price_cache_path, refresh_prices
 from inferplan.preflight.run import PreflightReport, run_preflight
@@ -26,7 +24,8 @@ checks (against the account the default AWS credential chain finds, or --profile
   offering   each pool's instance type in each of those AZs (and where, or what, instead)
   quota      GPU vCPU quotas (on-demand/spot, P and G) vs every pool at max_nodes, with the
              exact `aws service-quotas request-service-quota-increase` command when too low
-  secret     the Secrets Manager secrets of frontier keys exist and hold a value
+  secret     each frontier key's Secrets Manager name is free for `pulumi up` to create (or already
+             this stack's, then holding a value)
 A check AWS would not answer (quota API unavailable, access denied) is reported `unknown` with the
 reason; it is not a pass and not a failure.
 
@@ -36,7 +35,8 @@ which the cost engine prefers over the built-in catalog.
 
 exit codes:
   0  every check passed or is unknown (with its reason)
-  1  the account would fail `pulumi up`: a shape not offered, a quota too low, a secret missing
+  1  the account would fail `pulumi up` (or leave the router without its key): a shape not
+     offered, a quota too low, a secret name taken or pending deletion, a key not set
   2  invalid input, or AWS could not be asked: no credentials, endpoint unreachable, access denied
 """
 
@@ -81,12 +81,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with Progress(f"preflight {plan.stack}") as progress:
             aws = Aws(target)
-            report = run_preflight(plan, aws, progress)
+            report = run_preflight(plan, aws, progress, loaded.config)
             if args.refresh_prices:
                 shapes = sorted(plan.catalog.instances)
                 progress.add(len(shapes) + 1)
                 prices = refresh_prices(aws, shapes, region, price_cache_path(), progress)
-    except (BotoCoreError, ClientError) as exc:  # a call outside the wrapped ones: still one line
+    except AWS_FAILURES as exc:  # a call outside the wrapped ones: still one line
         raise UserError(describe(exc, "calling AWS", args.endpoint_url or "")) from None
     if args.format == "json":
         print(json.dumps(to_json(report, prices), indent=2))

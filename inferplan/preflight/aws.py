@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -28,6 +28,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from inferplan.errors import UserError
 from inferplan.preflight.checks import Identity, QuotaAnswer, QuotaUnknown, QuotaValue, SecretAnswer
@@ -55,6 +56,11 @@ REJECTED = {
     "RequestExpired",
     "InvalidSignatureException",
 }
+
+
+STACK_TAG = "inferplan:stack"  # Plan.tags: every resource the stack creates carries it
+# Everything botocore raises for a failed call (ResponseParserError is not a BotoCoreError).
+AWS_FAILURES = (BotoCoreError, ClientError, ResponseParserError)
 
 
 class AwsError(UserError):
@@ -91,6 +97,8 @@ def describe(exc: BaseException, action: str, endpoint: str) -> str:
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
         url = exc.kwargs.get("endpoint_url") or endpoint
         return f"cannot reach {url} while {action} (check the network, proxy settings or --endpoint-url)"
+    if isinstance(exc, ResponseParserError):
+        return f"{endpoint or 'the endpoint'} gave an answer that is not AWS's while {action} (check --endpoint-url)"
     if isinstance(exc, ClientError):
         code, message = error_code(exc), error_message(exc)
         if code in DENIED:
@@ -104,11 +112,16 @@ def describe(exc: BaseException, action: str, endpoint: str) -> str:
 
 @contextmanager
 def aws_errors(action: str, endpoint: str = "") -> Iterator[None]:
-    """Turn any botocore failure inside the block into one `AwsError` line."""
+    """Turn any botocore failure, or an answer we cannot read, inside the block into one `AwsError` line."""
     try:
         yield
-    except (BotoCoreError, ClientError) as exc:
+    except AWS_FAILURES as exc:
         raise AwsError(describe(exc, action, endpoint)) from None
+    except (KeyError, TypeError, ValueError) as exc:  # parsing the answer inside the block
+        raise AwsError(
+            f"{endpoint or 'the endpoint'} gave an answer we cannot read while {action} "
+            f"({type(exc).__name__}: {exc}; check --endpoint-url)"
+        ) from None
 
 
 class Aws:
@@ -139,7 +152,7 @@ class Aws:
 def caller_identity(aws: Aws) -> Identity:
     with aws_errors("asking STS who we are (sts:GetCallerIdentity)", aws.where("sts")):
         answer = aws.client("sts").get_caller_identity()
-    return Identity(account=str(answer["Account"]), arn=str(answer["Arn"]), user_id=str(answer["UserId"]))
+        return Identity(account=str(answer["Account"]), arn=str(answer["Arn"]), user_id=str(answer["UserId"]))
 
 
 def available_zones(aws: Aws) -> tuple[str, ...]:
@@ -148,7 +161,7 @@ def available_zones(aws: Aws) -> tuple[str, ...]:
         answer = aws.client("ec2").describe_availability_zones(
             Filters=[{"Name": "state", "Values": ["available"]}]
         )
-    return tuple(sorted(str(z["ZoneName"]) for z in answer.get("AvailabilityZones", [])))
+        return tuple(sorted(str(z["ZoneName"]) for z in answer.get("AvailabilityZones", [])))
 
 
 def instance_type_offerings(aws: Aws, instance_types: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -178,55 +191,51 @@ def service_quota(aws: Aws, code: str) -> QuotaAnswer:
     Access denied here does not stop preflight: it makes this one quota unknown.
     """
     client = aws.client("service-quotas")
-    action = f"reading quota {code} (servicequotas:GetServiceQuota)"
-    try:
-        quota = client.get_service_quota(ServiceCode="ec2", QuotaCode=code)["Quota"]
-        return QuotaValue(code, str(quota.get("QuotaName", code)), float(quota["Value"]))
-    except ClientError as exc:
-        if error_code(exc) in DENIED:
-            return QuotaUnknown(code, f"access denied: {error_message(exc) or error_code(exc)}")
-        if error_code(exc) != "NoSuchResourceException":
-            raise AwsError(describe(exc, action, aws.where("service-quotas"))) from None
-        first = f"{error_code(exc)}: {error_message(exc)}"
-    except BotoCoreError as exc:
-        raise AwsError(describe(exc, action, aws.where("service-quotas"))) from None
-    try:  # some quotas only expose their default value
-        quota = client.get_aws_default_service_quota(ServiceCode="ec2", QuotaCode=code)["Quota"]
-        return QuotaValue(code, str(quota.get("QuotaName", code)), float(quota["Value"]), origin="default")
-    except ClientError as exc:
-        if error_code(exc) in DENIED:
-            return QuotaUnknown(code, f"{first}; default: access denied")
-        return QuotaUnknown(code, first)
-    except BotoCoreError as exc:
-        raise AwsError(describe(exc, action, aws.where("service-quotas"))) from None
+    calls: tuple[tuple[Literal["applied", "default"], str, Any], ...] = (
+        ("applied", "GetServiceQuota", client.get_service_quota),
+        ("default", "GetAWSDefaultServiceQuota", client.get_aws_default_service_quota),
+    )
+    reason = ""
+    for origin, name, call in calls:
+        with aws_errors(f"reading quota {code} (servicequotas:{name})", aws.where("service-quotas")):
+            try:
+                quota = call(ServiceCode="ec2", QuotaCode=code)["Quota"]
+                value = float(quota["Value"])
+                return QuotaValue(code, str(quota.get("QuotaName", code)), value, origin=origin)
+            except ClientError as exc:
+                answer = f"{error_code(exc)}: {error_message(exc)}"
+                if error_code(exc) in DENIED:
+                    denied = f"access denied: {error_message(exc) or error_code(exc)}"
+                    return QuotaUnknown(code, f"{reason}; default value: {denied}" if reason else denied)
+                if origin == "applied" and error_code(exc) != "NoSuchResourceException":
+                    raise
+                reason = reason or answer  # the default call failing adds nothing worth reading
+    return QuotaUnknown(code, reason)
 
 
 def describe_secret(aws: Aws, name: str) -> SecretAnswer:
-    """Whether the secret exists and holds a value (DescribeSecret never reads the value itself)."""
-    try:
-        answer = aws.client("secretsmanager").describe_secret(SecretId=name)
-    except ClientError as exc:
-        code = error_code(exc)
-        if code == "ResourceNotFoundException":
-            return SecretAnswer(name, "missing")
-        if code in DENIED:
-            return SecretAnswer(name, "unknown", f"access denied: {error_message(exc) or code}")
-        raise AwsError(
-            describe(
-                exc, f"describing secret {name} (secretsmanager:DescribeSecret)", aws.where("secretsmanager")
-            )
-        ) from None
-    except BotoCoreError as exc:
-        raise AwsError(
-            describe(
-                exc, f"describing secret {name} (secretsmanager:DescribeSecret)", aws.where("secretsmanager")
-            )
-        ) from None
-    if answer.get("DeletedDate"):
-        return SecretAnswer(name, "deleting", f"since {answer['DeletedDate']}")
-    if not answer.get("VersionIdsToStages"):
-        return SecretAnswer(name, "no-value")
-    return SecretAnswer(name, "present")
+    """Whether the secret exists, which stack created it and whether it holds a value (DescribeSecret
+    never reads the value itself)."""
+    action = f"describing secret {name} (secretsmanager:DescribeSecret)"
+    with aws_errors(action, aws.where("secretsmanager")):
+        try:
+            answer = aws.client("secretsmanager").describe_secret(SecretId=name)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return SecretAnswer(name, "missing")
+            if error_code(exc) in DENIED:
+                return SecretAnswer(
+                    name, "unknown", detail=f"access denied: {error_message(exc) or error_code(exc)}"
+                )
+            raise
+        tags = {str(t.get("Key")): str(t.get("Value")) for t in answer.get("Tags", [])}
+        return SecretAnswer(
+            name,
+            "deleting" if answer.get("DeletedDate") else "present",
+            has_value=bool(answer.get("VersionIdsToStages")),
+            stack_tag=tags.get(STACK_TAG),
+            detail=f"since {answer['DeletedDate']}" if answer.get("DeletedDate") else "",
+        )
 
 
 # --- prices ---------------------------------------------------------------------------------------
@@ -270,7 +279,7 @@ def on_demand_price(aws: Aws, instance_type: str, region: str) -> float | None:
             ServiceCode="AmazonEC2", Filters=price_filters(instance_type, region), FormatVersion="aws_v1"
         ):
             price_list.extend(str(p) for p in page.get("PriceList", []))
-    return on_demand_usd_per_hour(price_list)
+        return on_demand_usd_per_hour(price_list)
 
 
 def spot_prices(aws: Aws, instance_types: Iterable[str], now: datetime | None = None) -> list[SpotPriceRow]:

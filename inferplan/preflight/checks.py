@@ -67,8 +67,10 @@ QuotaAnswer = QuotaValue | QuotaUnknown
 @dataclass(frozen=True)
 class SecretAnswer:
     name: str
-    state: Literal["present", "missing", "no-value", "deleting", "unknown"]
-    detail: str = ""
+    state: Literal["present", "missing", "deleting", "unknown"]
+    has_value: bool = False
+    stack_tag: str | None = None  # its `inferplan:stack` tag: which stack created it, if any
+    detail: str = ""  # when it is being deleted, or why we could not tell
 
 
 @dataclass(frozen=True)
@@ -354,58 +356,97 @@ def quota_findings(
 # --- secrets and identity --------------------------------------------------------------------------
 
 
-def secret_names(plan: Plan) -> tuple[str, ...]:
-    """Secrets Manager names the router reads, when the keys are created outside Pulumi state."""
-    if plan.platform.router.secrets_in_state:
-        return ()
-    return tuple(dict.fromkeys(plan.secret_name(f.secret) for f in plan.platform.frontier))
+def secret_names(plan: Plan) -> dict[str, str]:
+    """Secrets Manager name -> frontier `secret` key, one per key (two entries may share one)."""
+    return {plan.secret_name(f.secret): f.secret for f in plan.platform.frontier}
 
 
-def secret_findings(plan: Plan, answers: Mapping[str, SecretAnswer], region: str) -> list[Finding]:
-    if not plan.platform.frontier:
-        return []
-    if plan.platform.router.secrets_in_state:
-        return [
-            Finding(
-                "secret",
-                "info",
-                "frontier keys",
-                "router.secrets_in_state is on: `pulumi up` creates the secrets from stack config",
-            )
-        ]
+def secret_findings(
+    plan: Plan, answers: Mapping[str, SecretAnswer], region: str, config: Mapping[str, object] | None = None
+) -> list[Finding]:
+    """Will `pulumi up` be able to create each frontier key's secret, and does the router get a value?
+
+    `components/fallback_secrets.py` creates every secret itself (tagged with the stack), empty unless
+    `router.secrets_in_state` puts the value from stack config into it. So a secret that does not exist
+    yet is fine, one that exists without this stack's tag makes `pulumi up` fail (the name is taken),
+    as does one scheduled for deletion; one of this stack's without a value leaves the router unable to
+    start. `config` is the stack file's `config:` mapping (for the in-state values).
+    """
+    in_state = plan.platform.router.secrets_in_state
     findings: list[Finding] = []
-    for name in secret_names(plan):
-        answer = answers.get(name, SecretAnswer(name, "unknown", "not asked"))
-        create = (
-            f"aws secretsmanager create-secret --name {name} --secret-string file://key.txt --region {region}"
-        )
-        if answer.state == "present":
-            findings.append(Finding("secret", "pass", name, "exists"))
-        elif answer.state == "missing":
-            findings.append(Finding("secret", "fail", name, f"does not exist in {region}", create))
-        elif answer.state == "no-value":
-            findings.append(
-                Finding(
-                    "secret",
-                    "fail",
-                    name,
-                    "exists but holds no value yet",
-                    f"aws secretsmanager put-secret-value --secret-id {name} --secret-string file://key.txt "
-                    f"--region {region}",
-                )
-            )
+    for name, key in secret_names(plan).items():
+        answer = answers.get(name, SecretAnswer(name, "unknown", detail="not asked"))
+        put_value = f"aws secretsmanager put-secret-value --secret-id {name} --secret-string file://key.txt --region {region}"
+        set_config = f"pulumi config set --secret inferplan:{key} <key> --stack {plan.stack}"
+        if answer.state == "unknown":
+            findings.append(Finding("secret", "unknown", name, f"could not check: {answer.detail}"))
         elif answer.state == "deleting":
             findings.append(
                 Finding(
                     "secret",
                     "fail",
                     name,
-                    f"is scheduled for deletion{f' ({answer.detail})' if answer.detail else ''}",
-                    f"aws secretsmanager restore-secret --secret-id {name} --region {region}",
+                    f"is scheduled for deletion{f' ({answer.detail})' if answer.detail else ''}: "
+                    "`pulumi up` cannot create a secret of that name until it is gone or restored",
+                    f"aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery "
+                    f"--region {region} (or restore-secret, then `pulumi import` it)",
+                )
+            )
+        elif answer.state == "present" and answer.stack_tag != plan.stack:
+            owner = f"stack '{answer.stack_tag}'" if answer.stack_tag else "no inferplan stack"
+            findings.append(
+                Finding(
+                    "secret",
+                    "fail",
+                    name,
+                    f"already exists, created by {owner}: `pulumi up` would fail creating it (name taken)",
+                    f"delete it, or bring it under this stack with `pulumi import aws:secretsmanager/secret:Secret "
+                    f"{plan.name(key)} {name}`",
+                )
+            )
+        elif in_state:
+            if f"inferplan:{key}" in (config or {}):
+                state = "exists" if answer.state == "present" else "does not exist yet"
+                findings.append(
+                    Finding(
+                        "secret", "pass", name, f"{state}; `pulumi up` writes its value from stack config"
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        "secret",
+                        "fail",
+                        name,
+                        f"router.secrets_in_state is on but inferplan:{key} is not in the stack config: "
+                        "`pulumi up` stops",
+                        set_config,
+                    )
+                )
+        elif answer.state == "missing":
+            findings.append(
+                Finding(
+                    "secret",
+                    "info",
+                    name,
+                    "does not exist yet: `pulumi up` creates it empty; set the key after the first deploy",
+                    put_value,
+                )
+            )
+        elif not answer.has_value:
+            findings.append(
+                Finding(
+                    "secret",
+                    "fail",
+                    name,
+                    "holds no value: the router cannot start until the key is set",
+                    put_value,
                 )
             )
         else:
-            findings.append(Finding("secret", "unknown", name, f"could not check: {answer.detail}"))
+            findings.append(
+                Finding("secret", "pass", name, "exists, belongs to this stack and holds a value")
+            )
     return findings
 
 

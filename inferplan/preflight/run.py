@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from inferplan.plan import Plan
@@ -39,8 +40,13 @@ class PreflightReport:
         return sum(1 for f in self.findings if f.status == status)
 
 
-def run_preflight(plan: Plan, aws: Aws, progress: Progress | None = None) -> PreflightReport:
-    """Every check against the account `aws` reaches; raises AwsError when it cannot go on."""
+def run_preflight(
+    plan: Plan, aws: Aws, progress: Progress | None = None, config: Mapping[str, object] | None = None
+) -> PreflightReport:
+    """Every check against the account `aws` reaches; raises AwsError when it cannot go on.
+
+    `config` is the stack file's `config:` mapping (frontier keys kept in Pulumi config).
+    """
     region = aws.target.region
     progress = progress or Progress("preflight", enabled=False)
     pools = pool_targets(plan)
@@ -72,6 +78,6 @@ def run_preflight(plan: Plan, aws: Aws, progress: Progress | None = None) -> Pre
         *offering_findings(pools, plan.catalog, zones, offerings, region),
         *unknown_quotas,
         *quota_findings(needs, answers, region),
-        *secret_findings(plan, secret_answers, region),
+        *secret_findings(plan, secret_answers, region, config),
     ]
     return PreflightReport(plan.stack, region, identity, zones, tuple(findings))

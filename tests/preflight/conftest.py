@@ -111,6 +111,7 @@ class FakeAws:
     quotas: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     deny: set[str] = field(default_factory=set)
+    garbage: bool = False  # answer every call with a body that is not an AWS answer
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def quota(self, code: str, value: float | None = None) -> None:
@@ -158,6 +159,9 @@ def fake_aws() -> Iterator[FakeAws]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if fake.garbage:
+                self._send(200, b"<html>captive portal</html>", "text/html")
+                return
             target = self.headers.get("X-Amz-Target", "")
             if not target and b"Action=GetCallerIdentity" in raw:
                 fake.requests.append(("sts", {}))
@@ -195,7 +199,7 @@ def example_config(stack: str) -> dict[str, Any]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
-    """`project(stack, edit=None, name=None)` writes an (edited) example stack into a fresh project root
+    """`project(stack, edit=None, name=None, extra_config=None)` writes an (edited) example stack into a fresh project root
     (the current directory) and returns the stack name to pass to --stack."""
     root = tmp_path / "project"
     (root / "stacks").mkdir(parents=True)
@@ -203,9 +207,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., st
     monkeypatch.chdir(root)
 
     def write(
-        stack: str, edit: Callable[[dict[str, Any]], None] | None = None, name: str | None = None
+        stack: str,
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        name: str | None = None,
+        extra_config: dict[str, Any] | None = None,
     ) -> str:
-        config = example_config(stack)
+        config = {**example_config(stack), **(extra_config or {})}
         if edit:
             edit(config["inferplan:platform"])
         name = name or stack

@@ -18,8 +18,11 @@ def findings(outcome: Outcome, check: str) -> dict[str, dict[str, Any]]:
     return {f["subject"]: f for f in outcome.json()["findings"] if f["check"] == check}
 
 
-def put_secret(moto_url: str, name: str, region: str) -> None:
-    client(moto_url, "secretsmanager", region).create_secret(Name=name, SecretString="sk-test")
+def put_secret(moto_url: str, name: str, region: str, stack: str | None = "dev", value: bool = True) -> None:
+    """A secret as `pulumi up` of `stack` leaves it (tagged), with its key set out of band when `value`."""
+    tags = [{"Key": "inferplan:stack", "Value": stack}] if stack else []
+    extra = {"SecretString": "sk-test"} if value else {}
+    client(moto_url, "secretsmanager", region).create_secret(Name=name, Tags=tags, **extra)
 
 
 def test_dev_stack_passes_every_check_and_exits_0(
@@ -180,9 +183,29 @@ def test_existing_and_missing_secrets(aws_env: Any, moto_url: str, project: Proj
 
     secrets = findings(out, "secret")
     assert secrets["inferplan/dev/anthropic-api-key"]["status"] == "pass"
-    assert secrets["inferplan/dev/openai-key"]["status"] == "fail"
-    assert secrets["inferplan/dev/openai-key"]["remedy"].startswith(
-        "aws secretsmanager create-secret --name inferplan/dev/openai-key"
+    # Missing is fine before the first deploy: components/fallback_secrets.py creates it (empty).
+    missing = secrets["inferplan/dev/openai-key"]
+    assert missing["status"] == "info"
+    assert missing["message"].startswith("does not exist yet: `pulumi up` creates it empty")
+    assert missing["remedy"].startswith(
+        "aws secretsmanager put-secret-value --secret-id inferplan/dev/openai-key"
+    )
+    assert out.code == 0
+
+
+@pytest.mark.parametrize(("owner", "shown"), [(None, "no inferplan stack"), ("prod-eu", "stack 'prod-eu'")])
+def test_a_secret_name_taken_outside_the_stack_fails(
+    aws_env: Any, moto_url: str, project: Project, preflight: Run, owner: str | None, shown: str
+) -> None:
+    name = "inferplan/dev/anthropic-api-key"
+    put_secret(moto_url, name, "us-east-1", stack=owner)
+
+    out = preflight("--stack", project("dev"), "--endpoint-url", moto_url, "--format", "json")
+
+    secret = findings(out, "secret")[name]
+    assert secret["status"] == "fail"
+    assert secret["message"] == (
+        f"already exists, created by {shown}: `pulumi up` would fail creating it (name taken)"
     )
     assert out.code == 1
 
@@ -198,7 +221,51 @@ def test_secret_scheduled_for_deletion_fails(
 
     secret = findings(out, "secret")[name]
     assert secret["status"] == "fail"
-    assert secret["remedy"].startswith("aws secretsmanager restore-secret")
+    assert "is scheduled for deletion" in secret["message"]
+    assert secret["remedy"].startswith(
+        f"aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery"
+    )
+
+
+def test_secret_of_the_stack_without_a_value_fails(
+    aws_env: Any, moto_url: str, project: Project, preflight: Run
+) -> None:
+    name = "inferplan/dev/anthropic-api-key"
+    put_secret(moto_url, name, "us-east-1", value=False)  # deployed, key never set
+
+    out = preflight("--stack", project("dev"), "--endpoint-url", moto_url, "--format", "json")
+
+    secret = findings(out, "secret")[name]
+    assert (secret["status"], secret["message"]) == (
+        "fail",
+        "holds no value: the router cannot start until the key is set",
+    )
+    assert secret["remedy"].startswith(f"aws secretsmanager put-secret-value --secret-id {name}")
+
+
+def test_keys_in_pulumi_state_need_the_stack_config(
+    aws_env: Any, moto_url: str, project: Project, preflight: Run
+) -> None:
+    def in_state(platform: dict[str, Any]) -> None:
+        platform["router"] = {"secrets_in_state": True}
+
+    name = "inferplan/dev/anthropic-api-key"
+    without = preflight("--stack", project("dev", in_state), "--endpoint-url", moto_url, "--format", "json")
+    secure = {"inferplan:anthropic-api-key": {"secure": "v1:AAAA"}}
+    with_key = preflight(
+        "--stack",
+        project("dev", in_state, extra_config=secure),
+        "--endpoint-url",
+        moto_url,
+        "--format",
+        "json",
+    )
+
+    assert findings(without, "secret")[name]["status"] == "fail"
+    assert findings(without, "secret")[name]["remedy"] == (
+        "pulumi config set --secret inferplan:anthropic-api-key <key> --stack dev"
+    )
+    assert findings(with_key, "secret")[name]["status"] == "pass"
 
 
 def test_missing_credentials_is_one_line_and_exit_2(
@@ -249,3 +316,15 @@ def test_help_documents_the_exit_codes(preflight: Run, capsys: Any) -> None:
     text = capsys.readouterr().out
     assert "1  the account would fail `pulumi up`" in text
     assert "2  invalid input, or AWS could not be asked" in text
+
+
+def test_an_endpoint_that_is_not_aws_is_one_line_and_exit_2(
+    aws_env: Any, fake_aws: FakeAws, project: Project, preflight: Run
+) -> None:
+    fake_aws.garbage = True
+    out = preflight("--stack", project("dev"), "--endpoint-url", fake_aws.url)
+
+    assert out.code == 2
+    assert out.err.count("\n") == 1
+    assert out.err.startswith("error: ")
+    assert "while asking STS who we are" in out.err
