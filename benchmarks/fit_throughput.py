@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inferplan.catalog import CATALOG_DIR  # noqa: E402
-from inferplan.catalog.efficiency import EFFICIENCY_FILE, FITTED_KEYS, Efficiency  # noqa: E402
-from inferplan.sizing.calibration import (  # noqa: E402
+from inferplan.catalog import CATALOG_DIR
+from inferplan.catalog.efficiency import EFFICIENCY_FILE, FITTED_KEYS, Efficiency
+from inferplan.sizing.calibration import (
     fit_efficiency,
     load_calibration_rows,
     median_absolute_error,

@@ -47,6 +47,7 @@ class Efficiency(BaseModel):
     allreduce_latency_us: float = Field(ge=0)  # fixed cost of one small all-reduce inside a node
     step_overhead_ms: float = Field(ge=0)  # scheduler + sampling + launch cost per engine step
     useful_max_context_sequences: int = Field(gt=0)  # TP choice: KV room for this many full contexts
+    tp_throughput_tolerance: float = Field(ge=0, lt=1)  # TP choice: smallest TP within this of the best
     container_image_gib: float = Field(ge=0)  # vllm/vllm-openai image, extracted
     root_volume_headroom_gib: float = Field(ge=0)  # AMI root filesystem, logs, compile caches
 

@@ -144,6 +144,17 @@ def to_dict(model: ModelEntry, sizing: Sizing, name: str) -> dict[str, Any]:
         "max_context_that_fits": sizing.max_context_that_fits,
         "reason": sizing.reason,
         "vllm_args": list(vllm_args(name, model, sizing)),
+        "tp_options": [
+            {
+                "tensor_parallel": o.tensor_parallel,
+                "replicas": o.replicas,
+                "fits": o.fits,
+                "max_concurrency": o.memory.max_concurrency,
+                "output_tokens_per_s": round(o.output_tokens_per_s, 1),
+                "calls_per_min": round(o.calls_per_min, 1),
+            }
+            for o in sizing.options
+        ],
     }
 
 
@@ -176,6 +187,10 @@ def render_text(doc: dict[str, Any]) -> str:
     ]
     if doc["reason"]:
         lines.append(f"  note                 {doc['reason']}")
+    others = [o for o in doc["tp_options"] if o["fits"] and o["tensor_parallel"] != doc["tensor_parallel"]]
+    if others:
+        shown = ", ".join(f"TP {o['tensor_parallel']}: {o['output_tokens_per_s']:.0f} tok/s" for o in others)
+        lines.append(f"  other splits         {shown}")
     lines.append(f"  vllm serve {doc['model']} {' '.join(doc['vllm_args'])}")
     return "\n".join(lines)
 

@@ -141,49 +141,81 @@ FIT_BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-def _golden_min(loss: Callable[[float], float], low: float, high: float, rounds: int = 40) -> float:
-    ratio = (math.sqrt(5) - 1) / 2
-    a, b = low, high
-    c, d = b - ratio * (b - a), a + ratio * (b - a)
-    fc, fd = loss(c), loss(d)
-    for _ in range(rounds):
-        if fc <= fd:
-            b, d, fd = d, c, fc
-            c = b - ratio * (b - a)
-            fc = loss(c)
+def _nelder_mead(
+    loss: Callable[[list[float]], float], start: list[float], step: float = 0.1, iterations: int = 400
+) -> list[float]:
+    """Minimise `loss` from `start` (plain Nelder-Mead: deterministic, no dependency)."""
+    n = len(start)
+    simplex = [list(start)] + [
+        [x + (step * max(abs(x), 0.1) if j == i else 0.0) for j, x in enumerate(start)] for i in range(n)
+    ]
+    scores = [loss(x) for x in simplex]
+    for _ in range(iterations):
+        order = sorted(range(n + 1), key=lambda k: scores[k])
+        simplex, scores = [simplex[k] for k in order], [scores[k] for k in order]
+        if scores[-1] - scores[0] < 1e-10:
+            break
+        centroid = [sum(x[j] for x in simplex[:-1]) / n for j in range(n)]
+        worst = simplex[-1]
+
+        def towards(t: float, w: list[float] = worst, c: list[float] = centroid) -> list[float]:
+            return [cj + t * (wj - cj) for cj, wj in zip(c, w, strict=True)]
+
+        reflected = towards(-1.0)
+        r_score = loss(reflected)
+        if r_score < scores[0]:
+            expanded = towards(-2.0)
+            e_score = loss(expanded)
+            simplex[-1], scores[-1] = (expanded, e_score) if e_score < r_score else (reflected, r_score)
+        elif r_score < scores[-2]:
+            simplex[-1], scores[-1] = reflected, r_score
         else:
-            a, c, fc = c, d, fd
-            d = a + ratio * (b - a)
-            fd = loss(d)
-    return (a + b) / 2
+            contracted = towards(0.5)
+            c_score = loss(contracted)
+            if c_score < scores[-1]:
+                simplex[-1], scores[-1] = contracted, c_score
+            else:  # shrink towards the best point
+                best = simplex[0]
+                simplex = [best] + [
+                    [b + 0.5 * (x - b) for b, x in zip(best, v, strict=True)] for v in simplex[1:]
+                ]
+                scores = [scores[0]] + [loss(v) for v in simplex[1:]]
+    return simplex[min(range(n + 1), key=lambda k: scores[k])]
 
 
 def with_value(base: Efficiency, key: str, value: float) -> Efficiency:
     return base.model_copy(update={key: round(value, 4)})
 
 
-def _loss_of(rows: Sequence[CalibrationRow], base: Efficiency, key: str) -> Callable[[float], float]:
-    def loss(value: float) -> float:
-        return log_loss(row_errors(rows, with_value(base, key, value)))
-
-    return loss
+def _bounded(base: Efficiency, values: Sequence[float]) -> Efficiency:
+    update = {}
+    for (key, (low, high)), value in zip(FIT_BOUNDS.items(), values, strict=True):
+        update[key] = round(min(max(value, low), high), 4)
+    return base.model_copy(update=update)
 
 
 def fit_efficiency(
-    rows: Sequence[CalibrationRow] | None = None, start: Efficiency | None = None, sweeps: int = 6
+    rows: Sequence[CalibrationRow] | None = None, start: Efficiency | None = None
 ) -> Efficiency:
     """Fit compute/bandwidth efficiency and the overlap exponent on the TensorRT-LLM rows (least squares
-    in log space, coordinate-wise golden-section search), then the vLLM factor on the vLLM rows."""
+    of log(predicted/measured), Nelder-Mead within FIT_BOUNDS), then the vLLM factor on the vLLM rows."""
     all_rows = tuple(rows or load_calibration_rows())
     trt = [r for r in all_rows if r.engine == "trtllm"]
     vllm = [r for r in all_rows if r.engine == "vllm"]
-    current = start or builtin_efficiency()
+    base = start or builtin_efficiency()
 
-    for _ in range(sweeps):
-        for key, (low, high) in FIT_BOUNDS.items():
-            best = _golden_min(_loss_of(trt, current, key), low, high)
-            current = with_value(current, key, best)
+    def trt_loss(values: list[float]) -> float:
+        return log_loss(row_errors(trt, _bounded(base, values)))
+
+    best = _nelder_mead(trt_loss, [float(getattr(base, key)) for key in FIT_BOUNDS])
+    fitted = _bounded(base, best)
     if vllm:
-        best = _golden_min(_loss_of(vllm, current, "vllm_engine_factor"), 0.2, 1.5)
-        current = with_value(current, "vllm_engine_factor", best)
-    return current
+
+        def vllm_loss(values: list[float]) -> float:
+            return log_loss(
+                row_errors(vllm, with_value(fitted, "vllm_engine_factor", min(max(values[0], 0.2), 1.5)))
+            )
+
+        (factor,) = _nelder_mead(vllm_loss, [fitted.vllm_engine_factor])
+        fitted = with_value(fitted, "vllm_engine_factor", min(max(factor, 0.2), 1.5))
+    return fitted

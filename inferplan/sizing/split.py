@@ -1,15 +1,24 @@
 """One model on one node's GPUs: the tensor-parallel degree, the data-parallel replicas, and what they carry.
 
-TP choice: the smallest of 1, 2, 4, 8 (within the node) that vLLM accepts for the model's heads and
-whose KV cache holds `useful_max_context_sequences` (efficiency.csv; 4) sequences of max_context.
-When no TP reaches that, the smallest TP that holds one sequence is used (vLLM will start, with little
-concurrency, and the reason says so). When none holds one, the model does not fit: the result says
-how much memory per GPU it would need and, if the weights fit, the --max-model-len that would.
+TP choice: the smallest of 1, 2, 4, 8 (within the node, and one vLLM accepts for the model's heads)
+that fits the weights plus a useful KV budget. "Useful" is two thresholds (efficiency.csv):
+
+- room for `useful_max_context_sequences` (4) sequences of max_context, so long prompts do not
+  serialise the replica; and
+- enough room that the node does not lose throughput to KV starvation: the node's calls/min at this
+  TP (within the SLO) is within `tp_throughput_tolerance` (10%) of the best TP's. Without this rule,
+  models whose weights nearly fill a GPU would run at tiny batches: gpt-oss-120b on 8 x H100 does
+  ~18k output tokens/s as 8 x TP1 (7 GiB of KV each) but ~74k as 4 x TP2.
+
+When no TP holds 4 max_context sequences, the candidates are all TPs that hold one (vLLM's minimum to
+start), and the reason says so. When none holds one, the model does not fit: the result says how
+much memory per GPU it would need and, if the weights fit, the --max-model-len that would.
 The remaining GPUs of the node run further replicas (data parallel).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inferplan.catalog import GpuEntry, ModelEntry, Precision
@@ -28,6 +37,30 @@ def tensor_parallel_allowed(model: ModelEntry, tp: int) -> bool:
     if model.attention == "mla" or kv == 0:
         return True
     return kv % tp == 0 if kv >= tp else tp % kv == 0
+
+
+@dataclass(frozen=True)
+class TpOption:
+    """One TP degree the node allows, with what the node does at it."""
+
+    tensor_parallel: int
+    replicas: int
+    memory: MemoryPlan  # one replica
+    replica: ReplicaThroughput | None  # one replica; None when it does not fit
+
+    @property
+    def fits(self) -> bool:
+        return self.replica is not None
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """All replicas of the node."""
+        return self.replica.output_tokens_per_s * self.replicas if self.replica else 0.0
+
+    @property
+    def calls_per_min(self) -> float:
+        """All replicas of the node."""
+        return self.replica.calls_per_min * self.replicas if self.replica else 0.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +84,7 @@ class Sizing:
     needed_gib_per_gpu: float  # GPU memory one GPU would need (when it does not fit)
     max_context_that_fits: int  # largest --max-model-len that fits at this TP (when it does not fit)
     reason: str
+    options: tuple[TpOption, ...] = ()  # every TP the node allows, the chosen one included
 
     @property
     def output_tokens_per_s(self) -> float:
@@ -71,6 +105,58 @@ def _gib(value: float) -> str:
     return f"{value:.1f} GiB"
 
 
+def tp_options(
+    model: ModelEntry,
+    gpu: GpuEntry,
+    gpus: int,
+    quantization: Precision,
+    mix: TokenMix,
+    context: int,
+    gpu_memory_utilization: float,
+    slo: Slo,
+    kv_cache_dtype: KvCacheDtype,
+    factors: Efficiency,
+) -> tuple[TpOption, ...]:
+    """Every TP the node and the model's heads allow, each sized for memory and throughput."""
+    options = []
+    for tp in TP_CHOICES:
+        if tp > gpus or not tensor_parallel_allowed(model, tp):
+            continue
+        memory = plan_memory(
+            model, gpu, quantization, tp, context, gpu_memory_utilization, kv_cache_dtype, factors
+        )
+        replica = (
+            replica_throughput(
+                model, gpu, quantization, tp, memory.kv_cache_gib, mix, slo, kv_cache_dtype, factors=factors
+            )
+            if memory.fits
+            else None
+        )
+        options.append(TpOption(tp, gpus // tp, memory, replica))
+    return tuple(options)
+
+
+def choose_tp(options: Sequence[TpOption], factors: Efficiency) -> tuple[TpOption | None, str]:
+    """The smallest TP with a useful KV budget (module docstring), and a note when none is fully useful."""
+    fitting = [o for o in options if o.fits]
+    if not fitting:
+        return None, ""
+    roomy = [o for o in fitting if o.memory.max_concurrency >= factors.useful_max_context_sequences]
+    note = ""
+    if not roomy:
+        best_room = max(fitting, key=lambda o: o.memory.max_concurrency)
+        note = (
+            f"KV cache holds only {best_room.memory.max_concurrency} sequence(s) of {best_room.memory.max_context} "
+            f"tokens (wanted {factors.useful_max_context_sequences}); a larger GPU or a lower max_context "
+            "gives more concurrency"
+        )
+    pool = roomy or fitting
+    meeting = [o for o in pool if o.replica is not None and o.replica.meets_slo] or pool
+    best = max(o.calls_per_min for o in meeting)
+    floor = best * (1 - factors.tp_throughput_tolerance)
+    return next(o for o in meeting if o.calls_per_min >= floor), note
+
+
 def size_model(
     model: ModelEntry,
     gpu: GpuEntry,
@@ -86,36 +172,18 @@ def size_model(
     f = factors or builtin_efficiency()
     context = max_context or model.max_context
     slo = slo or Slo()
-    candidates = [tp for tp in TP_CHOICES if tp <= gpus and tensor_parallel_allowed(model, tp)]
-    plans = [
-        plan_memory(model, gpu, quantization, tp, context, gpu_memory_utilization, kv_cache_dtype, f)
-        for tp in candidates
-    ]
-    useful = next((p for p in plans if p.max_concurrency >= f.useful_max_context_sequences), None)
-    chosen = useful or next((p for p in plans if p.fits), None)
-    if chosen is None:
-        return _no_fit(
-            model,
-            gpu,
-            gpus,
-            quantization,
-            mix,
-            context,
-            gpu_memory_utilization,
-            slo,
-            kv_cache_dtype,
-            plans,
-            f,
-        )
-    replica = replica_throughput(
-        model, gpu, quantization, chosen.tp, chosen.kv_cache_gib, mix, slo, kv_cache_dtype, factors=f
+    options = tp_options(
+        model, gpu, gpus, quantization, mix, context, gpu_memory_utilization, slo, kv_cache_dtype, f
     )
-    reasons = []
-    if useful is None:
-        reasons.append(
-            f"KV cache holds only {chosen.max_concurrency} sequence(s) of {context} tokens "
-            f"(wanted {f.useful_max_context_sequences}); a larger GPU or a lower max_context gives more concurrency"
-        )
+    chosen, note = choose_tp(options, f)
+    if chosen is None or chosen.replica is None:
+        plans = [o.memory for o in options]
+        return _no_fit(
+            model, gpu, gpus, quantization, mix, context, gpu_memory_utilization, slo, kv_cache_dtype, plans, f,
+            options,
+        )  # fmt: skip
+    replica = chosen.replica
+    reasons = [note] if note else []
     if not replica.meets_slo:
         reasons.append(
             f"even one sequence at a time misses the SLO (TTFT {replica.ttft_ms:.0f} ms, "
@@ -132,13 +200,14 @@ def size_model(
         mix=mix,
         slo=slo,
         fits=True,
-        tensor_parallel=chosen.tp,
-        replicas=gpus // chosen.tp,
-        memory=chosen,
+        tensor_parallel=chosen.tensor_parallel,
+        replicas=chosen.replicas,
+        memory=chosen.memory,
         replica=replica,
-        needed_gib_per_gpu=chosen.needed_gib_per_gpu,
+        needed_gib_per_gpu=chosen.memory.needed_gib_per_gpu,
         max_context_that_fits=context,
         reason="; ".join(reasons),
+        options=options,
     )
 
 
@@ -154,6 +223,7 @@ def _no_fit(
     kv_cache_dtype: KvCacheDtype,
     plans: list[MemoryPlan],
     factors: Efficiency,
+    options: tuple[TpOption, ...] = (),
 ) -> Sizing:
     # Report against the largest TP the node allows (or TP 1 when the heads allow none).
     largest = (
@@ -200,4 +270,5 @@ def _no_fit(
         needed_gib_per_gpu=largest.needed_gib_per_gpu,
         max_context_that_fits=fits_context,
         reason=reason,
+        options=options,
     )
