@@ -142,3 +142,17 @@ def test_needed_memory_is_reported_when_it_does_not_fit(catalog: Catalog) -> Non
     plan = plan_memory(llama, l4, "bf16", tp=1, max_context=4096)
     assert not plan.fits and plan.kv_cache_gib < 0
     assert plan.needed_gib_per_gpu > 131  # at least the 131.5 GiB of bf16 weights
+
+
+def test_seed_003_h200_ladder_fits_rung_by_rung(catalog: Catalog) -> None:
+    """Seed 003: one H200 serves gpt-oss-120b, two serve Qwen3-235B-A22B, eight serve DeepSeek-V3 (Q8/FP8)."""
+    h200 = gpu(catalog, "H200")
+    oss = plan_memory(model(catalog, GPT_OSS_120B), h200, "mxfp4", tp=1, max_context=131072)
+    assert oss.fits and oss.max_concurrency >= 4  # comfortably: 13 full 128k contexts
+    qwen = plan_memory(model(catalog, QWEN_235B), h200, "fp8", tp=2, max_context=40960)
+    assert qwen.fits and qwen.max_concurrency < 4  # fits, but only ~20 GiB of KV are left at FP8
+    qwen_int4 = plan_memory(model(catalog, QWEN_235B), h200, "int4", tp=2, max_context=40960)
+    assert qwen_int4.kv_cache_gib > 5 * qwen.kv_cache_gib
+    deepseek = plan_memory(model(catalog, DEEPSEEK_V3), h200, "fp8", tp=8, max_context=163840)
+    assert deepseek.fits and deepseek.weights_gib > 600
+    assert not plan_memory(model(catalog, DEEPSEEK_V3), h200, "fp8", tp=4, max_context=4096).fits

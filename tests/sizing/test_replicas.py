@@ -194,3 +194,19 @@ def test_build_plan_sizes_every_model_of_the_example_stacks(stack: str) -> None:
     for m in plan.models:
         assert m.fits and m.meets_slo and m.instance_type != "auto"
         assert m.calls_per_min > 0 and m.vllm_args
+
+
+def test_plan_json_entries_carry_the_contract_fields() -> None:
+    from inferplan.sizing.export import model_json, pool_json, render_text
+
+    prod = platform("prod-eu")
+    models, pools = plan_models(prod, merged(prod))
+    entry = model_json(models[0])
+    contract = {
+        "name", "pool", "instance_type", "tensor_parallel", "weights_gib", "kv_cache_gib", "max_concurrency",
+        "output_tokens_per_s", "calls_per_min", "replicas_needed", "vllm_args",
+    }  # fmt: skip
+    assert contract <= set(entry) and isinstance(entry["vllm_args"], list)
+    assert pool_json(pools[0])["root_volume_gib"] == pools[0].root_volume_gib
+    text = render_text(models, pools)
+    assert "llama-70b" in text and "pool h100: p5.48xlarge" in text

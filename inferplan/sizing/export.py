@@ -1,0 +1,56 @@
+"""Plan JSON v1 `models` / `pools` entries and a text table of the sizing, for the plan report.
+
+Field names are the ModelPlan / PoolPlan field names (the DESIGN.md contract: name, pool, instance_type,
+tensor_parallel, weights_gib, kv_cache_gib, max_concurrency, output_tokens_per_s, calls_per_min,
+replicas_needed, vllm_args, and more), so `size --format json` and `plan --format json` agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from inferplan.plan import ModelPlan, PoolPlan
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def model_json(model: ModelPlan) -> dict[str, Any]:
+    return {key: _jsonable(value) for key, value in asdict(model).items()}
+
+
+def pool_json(pool: PoolPlan) -> dict[str, Any]:
+    return {key: _jsonable(value) for key, value in asdict(pool).items()}
+
+
+def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
+    """One line per model and per pool: what a reviewer checks first."""
+    if not models and not pools:
+        return ""
+    lines = ["Sizing:"]
+    for m in models:
+        if not m.fits:
+            lines.append(
+                f"  {m.name} ({m.model_id}, {m.quantization}) on {m.instance_type}: does not fit: {m.reason}"
+            )
+            continue
+        lines.append(
+            f"  {m.name} ({m.model_id}, {m.quantization}, ctx {m.max_context}) on {m.instance_type}: "
+            f"TP {m.tensor_parallel} x {m.replicas_per_node} replicas/node, weights {m.weights_gib:.1f} GiB, "
+            f"KV {m.kv_cache_gib:.1f} GiB ({m.max_concurrency} x ctx), {m.calls_per_min:.0f} calls/min/node, "
+            f"peak {m.peak_calls_per_min:.0f}/min -> {m.replicas_needed} replicas, {m.nodes_needed} node(s)"
+            + ("" if m.meets_slo else " [SLO missed]")
+            + (f" ({m.reason})" if m.reason else "")
+        )
+    for p in pools:
+        limit = "unbounded" if p.max_nodes is None else str(p.max_nodes)
+        lines.append(
+            f"  pool {p.name}: {p.instance_type} ({p.gpus_per_node} x {p.gpu}), needs {p.nodes_needed} node(s) "
+            f"(min {p.min_nodes}, max {limit}), root volume {p.root_volume_gib} GiB"
+        )
+    return "\n".join(lines)
