@@ -25,7 +25,7 @@ from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, blocking, finding
 from inferplan.rules.gateway import gateway_auth
 from inferplan.rules.network import frontier_needs_egress, network_private
-from inferplan.rules.residency import residency_dataflow, residency_region
+from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
 from inferplan.rules.secrets import secrets_encrypted
 from inferplan.rules.waivers import apply_waivers, unused_waivers
 
@@ -85,6 +85,7 @@ def evaluate_plan(
         )
     findings.extend(residency_region(plan, records))
     findings.extend(residency_dataflow(plan))
+    findings.extend(egress_resources(plan, records))
     findings.extend(frontier_needs_egress(plan))
     return apply_waivers(findings, plan.platform.policy.waivers, today)
 

@@ -181,3 +181,33 @@ def residency_dataflow(plan: Plan) -> tuple[Finding, ...]:
                 )
             )
     return tuple(out)
+
+
+INTERNET_EXITS = (
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+)
+
+
+def egress_resources(plan: Plan, records: Sequence[ResourceRecord]) -> tuple[Finding, ...]:
+    """With `egress: none` the "no path to the internet" claim must hold for the real resources too."""
+    if plan.network.egress:
+        return ()
+    out = []
+    for record in records:
+        default_route = record.type == "aws:ec2/route:Route" and (
+            record.get("destinationCidrBlock") == "0.0.0.0/0"
+            or record.get("destinationIpv6CidrBlock") == "::/0"
+        )
+        if record.type in INTERNET_EXITS or default_route:
+            out.append(
+                finding(
+                    "residency-dataflow",
+                    "fail",
+                    record.name,
+                    f"network.egress is none, yet {record.type} '{record.name}' opens a way to the internet; "
+                    "remove it (or set network.egress: nat and accept that data can leave)",
+                )
+            )
+    return tuple(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,9 +34,9 @@ def rec(type_: str, logical_name: str, **inputs: Any) -> ResourceRecord:
     return ResourceRecord(type=type_, name=logical_name, inputs=inputs)
 
 
-@pytest.fixture(scope="session")
-def recorded() -> dict[str, tuple[ResourceRecord, ...]]:
-    """The resources each example stack registers under Pulumi mocks (recorded once per session)."""
+@functools.cache
+def recorded_stacks() -> dict[str, tuple[ResourceRecord, ...]]:
+    """The resources each example stack registers under Pulumi mocks (recorded once per test run)."""
     from offline.recorder import record
 
     out = {}
@@ -44,3 +45,8 @@ def recorded() -> dict[str, tuple[ResourceRecord, ...]]:
         assert not recording.failed, recording.errors
         out[stack] = tuple(recording.resources)
     return out
+
+
+@pytest.fixture
+def recorded() -> dict[str, tuple[ResourceRecord, ...]]:
+    return recorded_stacks()
