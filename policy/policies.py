@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -44,8 +45,10 @@ from inferplan.rules.residency import egress_resources, region_checks, residency
 from inferplan.rules.secrets import secrets_encrypted
 from inferplan.rules.waivers import apply_waivers
 from inferplan.spec import Platform, Residency
+from inferplan.stackfile import SpecErrors, load_stack, stack_file
 
 PACK_NAME = "inferplan"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENFORCEMENT = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 
 REGIONS_SCHEMA: dict[str, Any] = {
@@ -91,16 +94,24 @@ class StackContext:
 
 
 def stack_context() -> StackContext:
-    """The stack's name, region and (when its config reached the pack) its plan."""
+    """The stack's name, region and plan: from the stack config the CLI passes, else from its stack file."""
     try:
         stack = pulumi.get_stack()
     except Exception:  # outside a Pulumi run there is no stack
         stack = "stack"
     region = pulumi.Config("aws").get("region")
     raw = pulumi.Config("inferplan").get("platform")
-    if not raw:
-        return StackContext(stack=stack, region=region)
-    return StackContext(stack=stack, plan=_plan(stack, raw), region=region)
+    if raw:
+        return StackContext(stack=stack, plan=_plan(stack, raw), region=region)
+    # The pack sits in the project; `stacks/Pulumi.<stack>.yaml` is the very file the CLI read.
+    if stack_file(stack, PROJECT_ROOT).is_file():
+        try:
+            loaded = load_stack(stack, PROJECT_ROOT)
+        except SpecErrors:
+            return StackContext(stack=stack, region=region)  # the program's own validation reports these
+        plan = _plan(stack, json.dumps(loaded.platform.model_dump(mode="json")))
+        return StackContext(stack=stack, plan=plan, region=region or loaded.aws_region)
+    return StackContext(stack=stack, region=region)
 
 
 _PLANS: dict[tuple[str, str], Plan] = {}
