@@ -10,16 +10,18 @@ from typing import Any
 
 from inferplan import graph
 from inferplan.plan import Plan
-from inferplan.rules import RULES, Finding
+from inferplan.rules import RULES, Finding, unused_waivers
 
 MARK = {"pass": "pass", "warn": "WARN", "fail": "FAIL"}
 ORDER = {name: index for index, name in enumerate(RULES)}
 
 
 def ordered(findings: Sequence[Finding]) -> list[Finding]:
-    """Failures first, then warnings, then passes; within each, in the order of the rule table."""
+    """Failures first (unwaived before waived), then warnings, then passes; then in rule-table order."""
     rank = {"fail": 0, "warn": 1, "pass": 2}
-    return sorted(findings, key=lambda f: (rank[f.status], ORDER.get(f.rule, len(ORDER)), f.subject))
+    return sorted(
+        findings, key=lambda f: (rank[f.status], f.waived, ORDER.get(f.rule, len(ORDER)), f.subject)
+    )
 
 
 def summary(findings: Sequence[Finding]) -> str:
@@ -44,6 +46,15 @@ def _waiver_note(item: Finding) -> str:
     return f" [waiver expired {item.waiver_expires.isoformat()}: {item.waiver_reason}]"
 
 
+def _unused(findings: Sequence[Finding], plan: Plan) -> list[str]:
+    """Waivers that match no warning or failure: a typo in rule/subject, or the problem is gone."""
+    return [
+        f"{w.rule} / {w.subject} (until {w.expires.isoformat()}) matches no finding; fix its rule or subject, "
+        "or remove it"
+        for w in unused_waivers(findings, plan.platform.policy.waivers)
+    ]
+
+
 def to_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     return [f.to_json() for f in ordered(findings)]
 
@@ -62,6 +73,7 @@ def render_text(findings: Sequence[Finding], plan: Plan | None = None) -> str:
         )
     if plan is not None:
         lines.append(f"  Data flow: {graph.internet_summary(plan)}")
+        lines.extend(f"  Unused waiver: {text}" for text in _unused(findings, plan))
     return "\n".join(lines)
 
 
@@ -89,4 +101,5 @@ def render_markdown(findings: Sequence[Finding], plan: Plan | None = None) -> st
         )
     if plan is not None:
         lines += ["", f"**Data flow:** {_cell(graph.internet_summary(plan))}"]
+        lines.extend(f"- unused waiver: {text}" for text in _unused(findings, plan))
     return "\n".join(lines)
