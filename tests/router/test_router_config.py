@@ -84,7 +84,9 @@ def test_dev_internal_workload_falls_back_to_claude_haiku() -> None:
     assert backup["litellm_params"]["api_key"] == "os.environ/INFERPLAN_ANTHROPIC_API_KEY"
     assert backup["model_info"]["discoverable"] is False  # apps see only the workload alias
     # llama-8b is served with 16k context; Haiku reads 200k: long prompts go there too.
-    assert fallback_map(config, "context_window_fallbacks") == {"ticket-triage": ["ticket-triage.claude-haiku"]}
+    assert fallback_map(config, "context_window_fallbacks") == {
+        "ticket-triage": ["ticket-triage.claude-haiku"]
+    }
 
 
 def test_prod_eu_confidential_workload_reaches_no_frontier_model() -> None:
@@ -162,7 +164,9 @@ def test_no_frontier_fallback_without_egress(tmp_path: Path) -> None:
 
 def test_route_to_frontier_refused_for_regulated_data(tmp_path: Path) -> None:
     def edit(p: dict[str, Any]) -> None:
-        workload(p, "ticket-triage").update(sensitivity="regulated", route="claude-haiku", fallback="llama-8b")
+        workload(p, "ticket-triage").update(
+            sensitivity="regulated", route="claude-haiku", fallback="llama-8b"
+        )
 
     plan = edited_plan(tmp_path, "dev", edit)
     generated = router_config(plan)
@@ -284,7 +288,11 @@ def test_key_env_name_cannot_collide_with_litellm_settings() -> None:
     [
         ("google", "gemini-2.5-pro", "gemini/gemini-2.5-pro"),
         ("openai", "gpt-5", "openai/gpt-5"),
-        ("bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        (
+            "bedrock",
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0",
+        ),
     ],
 )
 def test_frontier_providers_map_to_litellm_prefixes(
@@ -322,7 +330,9 @@ def test_cli_exits_1_when_a_route_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = stack_config("dev")
-    workload(config["inferplan:platform"], "ticket-triage").update(sensitivity="confidential", route="claude-haiku", fallback="llama-8b")
+    workload(config["inferplan:platform"], "ticket-triage").update(
+        sensitivity="confidential", route="claude-haiku", fallback="llama-8b"
+    )
     write_stack(tmp_path, "dev", config)
     (tmp_path / "Pulumi.yaml").write_text("name: inferplan\nruntime: python\n")
     monkeypatch.chdir(tmp_path)
