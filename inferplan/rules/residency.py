@@ -58,7 +58,12 @@ def region_checks(
         return (finding(rule, "pass", stack, "no allowed regions configured: nothing to check"),)
     out: list[Finding] = []
     placed = resource_regions(records, allowed)
-    counted = f"; {len(records) - len(placed)} of {len(records)} resources checked" if records else ""
+    custom = sum(1 for r in records if r.custom)
+    where = (
+        f"{custom - len(placed)} of {custom} resources placed inside them (no model bucket replica elsewhere)"
+        if records
+        else "model bucket replicas: none in v1"
+    )
     if region is not None and region not in allowed:
         out.append(
             finding(
@@ -75,8 +80,7 @@ def region_checks(
                 rule,
                 "pass",
                 stack,
-                f"stack region {region or '(provider default)'} lies in {_allowed(allowed)}; no model bucket "
-                f"replica in another region{counted}",
+                f"stack region {region or '(provider default)'} lies in {_allowed(allowed)}; {where}",
             )
         )
     out.extend(placed)
