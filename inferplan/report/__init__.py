@@ -13,6 +13,7 @@ from typing import Any
 
 from inferplan import graph
 from inferplan.plan import SCHEMA, Plan
+from inferplan.report import mermaid as mermaid_section
 from inferplan.report import policy as policy_section
 from inferplan.report import resources as resources_section
 from inferplan.report import routes as routes_section
@@ -81,6 +82,7 @@ def render_markdown(report: PlanReport) -> str:
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
         policy_section.render_markdown(report.findings, plan),
         routes_section.render_markdown(plan),
+        mermaid_section.render_markdown(plan),
         resources_section.render_markdown(report.resources),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
