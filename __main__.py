@@ -8,7 +8,11 @@ import pulumi
 
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
+from components.gpu_pool import GpuNodePool, GpuNodePoolArgs, node_role_name
+from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
+from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs
+from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
 from inferplan.plan import build_plan
 from inferplan.rules import evaluate_plan
@@ -48,5 +52,67 @@ network = Network(
 key = StackKey(f"{stack}-encryption", StackKeyArgs(name_prefix=stack, region=plan.region, tags=plan.tags))
 StackBudget(f"{stack}-spend", StackBudgetArgs(name_prefix=stack, budget=platform.budget, tags=plan.tags))
 
+# The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user
+# data, and per pool its Auto Scaling group (v1: one model per pool, so a pool takes its model's).
+balancer = InternalLoadBalancer(
+    f"{stack}-load-balancer",
+    InternalLoadBalancerArgs(
+        name_prefix=stack,
+        vpc_id=network.vpc.id,
+        vpc_cidr=plan.network.cidr,
+        subnet_ids=network.private_subnet_ids,
+        tags=plan.tags,
+    ),
+)
+store = ModelStore(
+    f"{stack}-model-store",
+    ModelStoreArgs(
+        name_prefix=stack,
+        key_arn=key.key.arn,
+        reader_role_names=[node_role_name(stack, pool.name) for pool in plan.pools],
+        tags=plan.tags,
+    ),
+)
+pools_by_name = {pool.name: pool for pool in plan.pools}
+services = {
+    model.name: VllmService(
+        f"{stack}-model-{model.name}",
+        VllmServiceArgs(
+            model=model,
+            pool=pools_by_name[model.pool],
+            name_prefix=stack,
+            region=plan.region,
+            egress=plan.network.egress,
+            vpc_id=network.vpc.id,
+            bucket=store.bucket.bucket,
+            models_listener_arn=balancer.models_listener.arn,
+            rule_priority=priority,
+            tags=plan.tags,
+        ),
+    )
+    for priority, model in enumerate(plan.models, start=1)
+}
+for pool in plan.pools:
+    served = [services[name] for name in pool.models if name in services]
+    GpuNodePool(
+        f"{stack}-pool-{pool.name}",
+        GpuNodePoolArgs(
+            pool=pool,
+            name_prefix=stack,
+            region=plan.region,
+            vpc_id=network.vpc.id,
+            subnet_ids=network.private_subnet_ids,
+            load_balancer_security_group_id=balancer.security_group.id,
+            bucket_arn=store.bucket.arn,
+            key_arn=key.key.arn,
+            tags=plan.tags,
+            user_data=served[0].user_data if served else None,
+            target_group_arns=[service.target_group.arn for service in served],
+            image=served[0].image if served else None,
+        ),
+    )
+
 pulumi.export("vpc_id", network.vpc.id)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)
+pulumi.export("load_balancer_dns_name", balancer.load_balancer.dns_name)
+pulumi.export("model_bucket", store.bucket.bucket)

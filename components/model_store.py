@@ -1,0 +1,205 @@
+"""The stack's S3 bucket for model weights: private, KMS-encrypted, versioned, TLS only.
+
+Nodes read `models/<model>/` through the VPC's S3 gateway endpoint. Object reads and writes are denied
+to every principal except the pools' node roles, the stack's weights-admin role (assume it to upload
+weights) and the account root; bucket configuration stays with IAM so `pulumi up` can manage it.
+The deny names roles by ARN in a condition, so it can be written before the pools' roles exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+# Object-level actions only: bucket-level reads (HeadBucket, Get*Configuration) stay open to IAM so the
+# deployer can refresh and update the bucket.
+OBJECT_ACTIONS = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject")
+NONCURRENT_VERSION_DAYS = 30  # old weights are kept a month after being replaced, then expire
+
+
+def bucket_name(name_prefix: str, account: str) -> str:
+    """Globally unique and derived: `<stack>-models-<account>` (S3 names are lower-case, <= 63)."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", name_prefix.lower()).strip("-")
+    suffix = f"-models-{account}"
+    return f"{stem[: 63 - len(suffix)].rstrip('-')}{suffix}"
+
+
+@dataclass
+class ModelStoreArgs:
+    name_prefix: str
+    key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
+    reader_role_names: Sequence[str]  # the pools' node roles (components/gpu_pool.node_role_name)
+    tags: dict[str, str]
+    admin_principal_arns: Sequence[str] = field(default_factory=tuple)  # more principals that may write
+
+
+class ModelStore(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    admin_role: aws.iam.Role
+
+    def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("inferplan:components:ModelStore", name, None, opts)
+        prefix = args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        tags = {**args.tags, "inferplan:component": "model-store"}
+        account = aws.get_caller_identity(opts=invoke).account_id
+        partition = aws.get_partition(opts=invoke).partition
+        iam = f"arn:{partition}:iam::{account}"
+
+        self.bucket = aws.s3.Bucket(
+            f"{prefix}-models",
+            bucket=bucket_name(prefix, account),
+            tags={**tags, "Name": f"{prefix}-models"},
+            opts=child,
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{prefix}-models-ownership",
+            bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_block = aws.s3.BucketPublicAccessBlock(
+            f"{prefix}-models-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{prefix}-models-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.key_arn
+                    ),
+                    bucket_key_enabled=True,  # one data key per bucket, not a KMS call per object
+                )
+            ],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{prefix}-models-versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{prefix}-models-lifecycle",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-replaced-weights",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+
+        # Upload path for operators: assume this role (any principal the account allows to) and copy
+        # weights to s3://<bucket>/models/<model>/.
+        self.admin_role = aws.iam.Role(
+            f"{prefix}-weights-admin",
+            name=f"{prefix}-weights-admin",
+            description=f"inferplan {prefix}: upload and manage model weights",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": f"{iam}:root"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            tags={**tags, "Name": f"{prefix}-weights-admin"},
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{prefix}-weights-admin-policy",
+            role=self.admin_role.id,
+            policy=pulumi.Output.all(self.bucket.arn, args.key_arn).apply(
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": ["s3:ListBucket*"], "Resource": a[0]},
+                            {
+                                "Effect": "Allow",
+                                "Action": ["s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"],
+                                "Resource": f"{a[0]}/*",
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                                "Resource": a[1],
+                            },
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+
+        allowed = sorted(
+            {
+                *(f"{iam}:role/{role}" for role in args.reader_role_names),
+                f"{iam}:role/{prefix}-weights-admin",
+                f"{iam}:root",
+                *args.admin_principal_arns,
+            }
+        )
+        aws.s3.BucketPolicy(
+            f"{prefix}-models-policy",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, allowed))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]),
+        )
+
+        self.bucket_name = self.bucket.bucket
+        self.bucket_arn = self.bucket.arn
+        self.register_outputs(
+            {
+                "bucket": self.bucket.bucket,
+                "bucket_arn": self.bucket.arn,
+                "admin_role_arn": self.admin_role.arn,
+            }
+        )
+
+
+def bucket_policy(bucket_arn: str, allowed_principals: Sequence[str]) -> dict[str, object]:
+    """TLS only for everyone; object reads and writes only for `allowed_principals` (by role/user ARN)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyObjectAccessOutsideThePools",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(OBJECT_ACTIONS),
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(allowed_principals)}},
+            },
+        ],
+    }
