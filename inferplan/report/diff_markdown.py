@@ -234,7 +234,7 @@ def _policy_md(policy: PolicyDelta | None) -> str:
     changed = {(c.rule, c.subject) for c in policy.changes}
     still = [v for v in policy.failing if (v.rule, v.subject) not in changed]
     if not policy.changes and not still:
-        return "#### Policy\n\nNo verdict changed; no policy failing."
+        return ""  # the summary line already says "no policy failing"
     rows = [
         "#### Policy",
         "",
@@ -299,8 +299,11 @@ def render_markdown(diff: PlanDiff) -> str:
         notes.append("no change")
     if diff.costs is not None:
         notes.append(f"worst case {signed_money(diff.costs.delta_worst)}/mo")
+    first = stack + summary_line(diff) + (f" ({'; '.join(notes)})" if notes else "")
+    if not diff.has_changes and not (diff.policy and diff.policy.failing):
+        return first + "\n"
     parts = [
-        stack + summary_line(diff) + (f" ({'; '.join(notes)})" if notes else ""),
+        first,
         _policy_md(diff.policy),
         _costs_md(diff.costs),
         _resources_md(diff) if diff.blocked != "head" else BLOCKED_HEAD,

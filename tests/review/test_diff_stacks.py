@@ -1,0 +1,127 @@
+"""Diffs of real plans: prod-eu against edited copies of itself, as a pull request would change it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inferplan.dependencies import ResourceKey, downstream, resource_graph
+from inferplan.diff import PlanDiff, ResourceChange, diff_plans, empty_plan
+from inferplan.report.diff_markdown import render_markdown, summary_line
+from tests.review.conftest import edited_plan, example_plan
+
+ASG = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+VPC = "aws:ec2/vpc:Vpc"
+
+
+def change(diff: PlanDiff, type_: str, name: str) -> ResourceChange:
+    found = [r for r in diff.resources if r.key == ResourceKey(type_, name)]
+    assert found, f"no change to {type_} {name}: {[str(r.key) for r in diff.resources]}"
+    return found[0]
+
+
+def by_path(item: ResourceChange) -> dict[str, Any]:
+    return {c.path: (c.before, c.after) for c in item.changes}
+
+
+def test_identical_plans_have_no_change() -> None:
+    base = example_plan("prod-eu")
+    diff = diff_plans(base, base)
+    assert diff.resources == () and diff.routes == ()
+    assert not diff.has_changes and not diff.blocking
+    assert summary_line(diff).startswith("+0 ~0 -0")
+
+
+def test_raising_max_nodes_changes_the_asg_max_size_and_only_that_pool() -> None:
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("raise-h100-and-context"))
+    asg = change(diff, ASG, "prod-eu-h100-asg")
+    assert asg.action == "update"
+    assert by_path(asg)["maxSize"] == (3, 4)
+    assert not [r for r in diff.resources if r.key.name == "prod-eu-h200-asg"]
+    assert diff.added == 0 and diff.removed == 0
+    assert diff.blocking == ()
+
+
+def test_a_model_context_change_reaches_its_pools_launch_template_and_asg() -> None:
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("raise-h100-and-context"))
+    template = change(diff, LAUNCH_TEMPLATE, "prod-eu-h100-lt")
+    assert template.changed_keys == ("userData",)
+    assert ResourceKey(ASG, "prod-eu-h100-asg") in template.downstream
+    assert ResourceKey(ASG, "prod-eu-h200-asg") not in template.downstream
+    assert not [r for r in diff.resources if r.key.name == "prod-eu-h200-lt"]
+    # The Markdown names the flag that moved, decoded from the launch template's base64 userData.
+    markdown = render_markdown(diff)
+    assert "--max-model-len 16384" in markdown and "--max-model-len 32768" in markdown
+
+
+def test_a_vpc_cidr_change_puts_every_network_resource_downstream() -> None:
+    base, head = example_plan("prod-eu"), edited_plan("cidr")
+    diff = diff_plans(base, head)
+    vpc = change(diff, VPC, "prod-eu-vpc")
+    assert by_path(vpc)["cidrBlock"] == ("10.40.0.0/16", "10.41.0.0/16")
+    subnets = [r for r in diff.resources if r.key.type == "aws:ec2/subnet:Subnet"]
+    assert len(subnets) == 6 and all(r.changed_keys == ("cidrBlock",) for r in subnets)
+
+    reached = set(vpc.downstream)
+    network = {
+        ResourceKey(r["type"], r["name"])
+        for r in head["resources"]
+        if r.get("parent") == "prod-eu-network" and r["type"] not in (VPC, "aws:ec2/eip:Eip")
+    }
+    # Everything in the network but the VPC itself and the NAT addresses (which use no VPC output).
+    assert network and network <= reached
+    # ... and beyond it: the GPU pools, the router and the gateway's VPC link sit in its subnets.
+    for key in (
+        ResourceKey(ASG, "prod-eu-h100-asg"),
+        ResourceKey(ASG, "prod-eu-h200-asg"),
+        ResourceKey("aws:ecs/service:Service", "prod-eu-router"),
+        ResourceKey("aws:apigatewayv2/vpcLink:VpcLink", "prod-eu-gateway-vpc-link"),
+    ):
+        assert key in reached, key
+    # The subnet changes are echoes of the VPC change: the downstream table lists only the VPC.
+    assert "| ~ `prod-eu-vpc` (Vpc) |" in render_markdown(diff)
+    assert "| ~ `prod-eu-private-eu-central-1a`" not in render_markdown(diff)
+
+
+def test_the_nat_addresses_do_not_depend_on_the_vpc() -> None:
+    """The graph is read from what the program registered, not assumed: an EIP uses no VPC output."""
+    graph = resource_graph(example_plan("prod-eu")["resources"])
+    eip = ResourceKey("aws:ec2/eip:Eip", "prod-eu-nat-eip-eu-central-1a")
+    assert eip not in downstream(graph, ResourceKey(VPC, "prod-eu-vpc"))
+    assert ResourceKey("aws:ec2/natGateway:NatGateway", "prod-eu-nat-eu-central-1a") in downstream(graph, eip)
+
+
+def test_a_frontier_fallback_on_confidential_data_flips_residency_to_fail() -> None:
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("confidential-fallback"))
+    assert diff.policy is not None
+    flipped = {(c.rule, c.subject): c for c in diff.policy.changes}
+    dataflow = flipped[("residency-dataflow", "contract-extraction")]
+    assert dataflow.kind == "new-failure"
+    assert dataflow.before is not None and dataflow.before.status == "pass"
+    assert dataflow.after is not None and dataflow.after.status == "fail" and dataflow.after.blocking
+    assert ("residency-dataflow", "contract-extraction") in {(v.rule, v.subject) for v in diff.blocking}
+    # The route change is shown; the gate stopped the head, so its resources are unknown, not deleted.
+    assert [r.workload for r in diff.routes] == ["contract-extraction"]
+    assert diff.blocked == "head" and diff.resources == ()
+    assert summary_line(diff).startswith("resources not planned (blocked by policy)")
+    # The picture of the head shows the fallback the router refuses.
+    assert '-.-x|"refused fallback: contract-extraction"|' in render_markdown(diff)
+
+
+def test_raising_max_nodes_past_the_hard_cap_is_a_new_budget_failure() -> None:
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("raise-h100-only"))
+    assert diff.policy is not None
+    kinds = {(c.rule, c.kind) for c in diff.policy.changes}
+    assert ("budget-worst-case", "new-failure") in kinds
+    assert [v.rule for v in diff.blocking] == ["budget-worst-case"]
+    assert summary_line(diff).endswith("1 policy failing")
+
+
+def test_a_stack_absent_from_the_base_is_all_added() -> None:
+    head = example_plan("prod-eu")
+    diff = diff_plans(empty_plan("prod-eu"), head)
+    custom = [r for r in head["resources"] if not r["type"].startswith("inferplan:components:")]
+    assert diff.new_stack and diff.added == len(custom) and diff.changed == diff.removed == 0
+    assert {r.action for r in diff.resources} == {"create"}
+    # A new stack's verdicts that fail would be new failures; prod-eu passes them all.
+    assert diff.policy is not None and not diff.policy.failing
