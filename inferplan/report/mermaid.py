@@ -29,6 +29,7 @@ OTHER_STYLE = {
     "model": "fill:#ede9fe,stroke:#6d28d9,color:#2e1065",
     "frontier": "fill:#fff7ed,stroke:#c2410c,color:#431407,stroke-dasharray:4 3",
 }
+REFUSED_STYLE = "stroke:#b91c1c,stroke-width:2px,color:#b91c1c"  # an edge the router refuses
 MAX_EDGE_LABEL_NAMES = 3  # an edge label lists at most this many workloads, then "+N more"
 
 
@@ -288,8 +289,11 @@ def render_mermaid(topology: Topology) -> str:
             lines.append(f"    {ids('f', f.name)}([{_label(f.name, detail)}]):::frontier")
         lines.append("  end")
 
+    edges = 0  # Mermaid numbers edges in the order they are written (for linkStyle)
     for w in topology.workloads:
         lines.append(f"  {ids('w', w.name)} --> {router}")
+        edges += 1
+    refused: list[int] = []
     grouped: dict[tuple[str, str, bool, bool], list[str]] = {}
     for flow in topology.flows:
         grouped.setdefault((flow.kind, flow.target, flow.fallback, flow.allowed), []).append(flow.workload)
@@ -298,6 +302,11 @@ def render_mermaid(topology: Topology) -> str:
         # dotted: a fallback; a cross at the end: the router refuses to send these calls there
         arrow = ("-.-" if fallback else "--") + ("x" if not allowed else ">")
         lines.append(f"  {router} {arrow}|{_edge_label(workloads, fallback, allowed)}| {node}")
+        if not allowed:
+            refused.append(edges)
+        edges += 1
+    if refused:
+        lines.append(f"  linkStyle {','.join(map(str, refused))} {REFUSED_STYLE}")
     return "\n".join(lines)
 
 

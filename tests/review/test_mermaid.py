@@ -33,7 +33,7 @@ from inferplan.report.mermaid import (
 )
 from inferplan.spec import Platform
 from tests.conftest import ROOT, stack_config
-from tests.review.conftest import example_plan
+from tests.review.conftest import edited_plan, example_plan
 
 EXAMPLES = ROOT / "docs" / "examples"
 FENCE = re.compile(r"^```mermaid\n(.*?)\n```$", re.S | re.M)
@@ -171,3 +171,15 @@ def test_plan_markdown_carries_the_picture() -> None:
     markdown = render_markdown(PlanReport(plan=plan, resources=()))
     assert "### Platform\n\n```mermaid\n" in markdown
     assert FENCE.findall(markdown) == [render_mermaid(topology_from_plan(plan))]
+
+
+def test_a_refused_fallback_is_a_red_crossed_edge() -> None:
+    """contract-extraction is confidential: the router refuses its frontier fallback, and the picture says so."""
+    source = render_mermaid(topology_from_json(edited_plan("confidential-fallback")))
+    edges = [line for line in source.splitlines() if re.search(r" (-->|-\.->|-\.-x|--x)", line)]
+    styled = re.search(r"^\s+linkStyle ([\d,]+) stroke:#b91c1c", source, re.M)
+    assert styled, source
+    assert [edges[int(i)].strip() for i in styled.group(1).split(",")] == [
+        'router_router -.-x|"refused fallback: contract-extraction"| f_claude_sonnet'
+    ]
+    assert parses(source) == [True]
