@@ -17,11 +17,14 @@ from typing import Any
 
 from inferplan.plan import Plan
 from inferplan.resources import ResourceRecord
+from inferplan.router_config import router_tasks
 
-# Router task size (LiteLLM proxy on Fargate). TODO: read it from the Plan once the router's plan
-# carries it; components/router.py must use the same numbers (the BOM-vs-recorded test checks).
-ROUTER_CPU_UNITS = "1024"
-ROUTER_MEMORY_MIB = "2048"
+# Sizes the components build with and this BOM prices; components import them from here so the two
+# cannot drift (the BOM-vs-recorded test checks they did not).
+ROUTER_CPU_UNITS = "1024"  # LiteLLM proxy task on Fargate: 1 vCPU
+ROUTER_MEMORY_MIB = "2048"  # 2 GB
+ROOT_VOLUME_IOPS = 4000  # gp3 root volume of a GPU node (weights are read from it at start)
+ROOT_VOLUME_THROUGHPUT = 1000  # MB/s, gp3's maximum
 
 
 def _tags(plan: Plan, component: str, **extra: str) -> dict[str, str]:
@@ -30,11 +33,6 @@ def _tags(plan: Plan, component: str, **extra: str) -> dict[str, str]:
 
 def _asg_tags(tags: dict[str, str]) -> list[dict[str, Any]]:
     return [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in tags.items()]
-
-
-def router_tasks(plan: Plan) -> int:
-    configured = plan.platform.router.tasks
-    return configured if configured is not None else (2 if plan.platform.environment == "prod" else 1)
 
 
 def pool_records(plan: Plan) -> list[ResourceRecord]:
@@ -77,6 +75,8 @@ def pool_records(plan: Plan) -> list[ResourceRecord]:
                             "ebs": {
                                 "volumeSize": float(pool.root_volume_gib),
                                 "volumeType": "gp3",
+                                "iops": float(ROOT_VOLUME_IOPS),
+                                "throughput": float(ROOT_VOLUME_THROUGHPUT),
                                 "encrypted": "true",
                             },
                         }
@@ -169,7 +169,7 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
             plan.name("router"),
             {
                 "launchType": "FARGATE",
-                "desiredCount": float(router_tasks(plan)),
+                "desiredCount": float(router_tasks(plan.platform)),
                 "networkConfiguration": {"assignPublicIp": False},
                 "tags": router,
             },

@@ -11,12 +11,17 @@ from inferplan.cost.breakeven import VolumeModel
 
 
 def x_range(model: VolumeModel, breakeven: float | None) -> float:
-    """Far enough right to show the declared volume, the crossing and a few steps after it."""
-    candidates = [model.calls_per_month * 1.5, (breakeven or 0.0) * 2.5]
-    per_node = [p.calls_per_node for p in model.pools if p.scales]
-    if per_node:
-        candidates.append(min(per_node) * 3)
-    return max(c for c in candidates if c < float("inf")) or 1.0
+    """Far enough right to show the declared volume, the crossing and the first node added."""
+    right = max(model.calls_per_month * 1.5, (breakeven or 0.0) * 2.5)
+    per_node = [p.calls_per_node * max(p.min_nodes, 1) for p in model.pools if p.scales]
+    if per_node and (not right or min(per_node) < 10 * right):
+        right = max(right, min(per_node) * 1.25)
+    return right or 1.0
+
+
+def _t(text: str) -> str:
+    """Literal dollar signs (matplotlib reads $...$ as math)."""
+    return text.replace("$", r"\$")
 
 
 def _fmt(value: float) -> str:
@@ -38,7 +43,7 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
     breakeven = model.breakeven()
     right = up_to or x_range(model, breakeven)
     # Evaluate just before and just after every node step so the staircase is drawn exactly.
-    xs = sorted({0.0, right, *(e for s in model.steps(right) for e in (s, s * (1 + 1e-9)))})
+    xs = sorted({0.0, right, *(e for s in model.steps(right) for e in (s, s * (1 + 1e-6)))})
     xs = [x for x in xs if x <= right]
     self_hosted = [model.self_hosted_usd(x) for x in xs]
     api = [model.api_usd(x) for x in xs]
@@ -49,7 +54,7 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
         api,
         color="#c0392b",
         linewidth=2,
-        label=f"API only (${model.api_per_call_usd * 1000:.2f} / 1k calls)",
+        label=_t(f"API only (${model.api_per_call_usd * 1000:.2f} / 1k calls)"),
     )
     ax.plot(xs, self_hosted, color="#1f4e79", linewidth=2, label="self-hosted stack (steps = nodes added)")
 
@@ -71,7 +76,7 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
         ax.axvline(model.calls_per_month, color="#27ae60", linestyle="--", linewidth=1.2)
         ax.annotate(
             f"declared volume\n{_fmt(model.calls_per_month)} calls/month",
-            (model.calls_per_month, max(max(api), max(self_hosted)) * 0.92),
+            (model.calls_per_month, max(max(api), max(self_hosted)) * 0.60),
             fontsize=8,
             color="#27ae60",
             xytext=(4, 0),
@@ -81,11 +86,12 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
         cost = model.api_usd(breakeven)
         ax.plot([breakeven], [cost], "o", color="black", markersize=7, zorder=5)
         ax.annotate(
-            f"break-even ≈ {_fmt(breakeven)} calls/month\n(${cost:,.0f}/month)",
+            _t(f"break-even ≈ {_fmt(breakeven)} calls/month\n(${cost:,.0f}/month either way)"),
             (breakeven, cost),
-            xytext=(12, -28),
+            xytext=(36, 30) if cost < 0.2 * max(max(api), max(self_hosted)) else (36, -34),
             textcoords="offset points",
             fontsize=9,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#999999", "alpha": 0.9},
             arrowprops={"arrowstyle": "-", "color": "black"},
         )
     elif breakeven is None:
@@ -101,12 +107,12 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
     ax.set_xlim(0, right)
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${_fmt(v)}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _t(f"${_fmt(v)}")))
     ax.set_xlabel("calls per month (the stack's token mix, all workloads scaled together)")
     ax.set_ylabel("USD per month")
-    ax.set_title(title or "Self-hosted vs API-only cost by volume")
+    ax.set_title(_t(title or "Self-hosted vs API-only cost by volume"))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)

@@ -8,6 +8,10 @@ with no row of its own falls back to the us-east-1 row times the region's factor
 - `instance:<instance_type>`: on-demand USD per node-hour, e.g. `instance:p5e.48xlarge: 39.80`
 - `spot_discount:<instance_type>`: fraction off on-demand (0.6 = 60% off)
 - `api:<provider>/<model>:input` / `api:<provider>/<model>:output`: USD per million tokens
+
+Instance prices fetched by `preflight --refresh-prices` (the local price cache, dated) replace the
+built-in rows; a stack's own `catalog.instance_prices` and `cost.prices` still win over the cache.
+Cached spot prices replace the spot-discount assumption.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 from inferplan.catalog import Catalog, builtin_catalog, read_rows
 from inferplan.errors import UserError
+from inferplan.preflight.prices_cache import PriceCache
 
 BASE_REGION = "us-east-1"
 OVERRIDE_SOURCE = "stack override (cost.prices)"
@@ -148,21 +153,45 @@ class PriceBook:
     spot: Mapping[tuple[str, str], Assumption]
     assumptions: Mapping[str, Assumption]
     overrides: Mapping[str, float] = field(default_factory=dict)
+    spot_prices: Mapping[str, Price] = field(default_factory=dict)  # instance type -> cached spot price
 
     @classmethod
     def builtin(
-        cls, region: str, catalog: Catalog | None = None, overrides: Mapping[str, float] | None = None
+        cls,
+        region: str,
+        catalog: Catalog | None = None,
+        overrides: Mapping[str, float] | None = None,
+        cache: PriceCache | None = None,
     ) -> PriceBook:
-        """The shipped price files for `region`; `overrides` as in the stack's `cost.prices`."""
+        """The shipped price files for `region`; `overrides` as in the stack's `cost.prices`.
+
+        `cache` contributes spot prices here; its on-demand rows are layered into `catalog` by the caller
+        (under the stack's own rows: see `pricing.price_book`).
+        """
+        catalog = catalog or builtin_catalog()
+        spot: dict[str, Price] = {}
+        if cache is not None:
+            for itype in {s.instance_type for s in cache.spot if s.region == region}:
+                row = cache.spot_price(itype, region)
+                if row is not None:
+                    spot[itype] = Price(
+                        item=SPOT_PREFIX + itype,
+                        unit="node-hour",
+                        usd=row.usd_per_hour,
+                        source=f"{row.source}, cheapest AZ ({row.availability_zone})",
+                        as_of=row.as_of,
+                        region=region,
+                    )
         book = cls(
             region=region,
-            catalog=catalog or builtin_catalog(),
+            catalog=catalog,
             services=_load_services(),
             api_prices=_load_api(),
             factors=_load_factors(),
             spot=_load_spot(),
             assumptions=_load_assumptions(),
             overrides=dict(overrides or {}),
+            spot_prices=spot,
         )
         book.check_overrides()
         return book
@@ -281,6 +310,12 @@ class PriceBook:
             estimated=node.estimated,
             note=f"node price / {shape.gpus} GPUs" + (f"; {node.note}" if node.note else ""),
         )
+
+    def spot_hour(self, instance_type: str) -> Price | None:
+        """A cached spot price (preflight --refresh-prices), unless the stack overrides the discount."""
+        if SPOT_PREFIX + instance_type in self.overrides:
+            return None
+        return self.spot_prices.get(instance_type)
 
     def spot_discount(self, instance_type: str) -> Assumption:
         key = SPOT_PREFIX + instance_type

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from inferplan.catalog import CatalogOverrides
 from inferplan.cost.model import Bucket, CostLine, Costs, line
 from inferplan.cost.prices import Price, PriceBook
 from inferplan.cost.usage import Amount, Traffic, traffic
 from inferplan.plan import Plan
+from inferplan.preflight.prices_cache import PriceCache, load_price_cache
 from inferplan.resources import ResourceRecord
 
 GIB_IN_GB = 1.073741824
@@ -92,8 +94,15 @@ class PricingContext:
         return max(1, len(private))
 
 
-def price_book(plan: Plan) -> PriceBook:
-    return PriceBook.builtin(plan.region, plan.catalog, plan.platform.cost.prices)
+def price_book(plan: Plan, cache: PriceCache | Literal["load"] | None = "load") -> PriceBook:
+    """The plan's prices: built-in catalog < the local price cache (`preflight --refresh-prices`) <
+    the stack's `catalog.instance_prices` < the stack's `cost.prices`."""
+    loaded = load_price_cache() if cache == "load" else cache
+    catalog = plan.catalog
+    if loaded is not None:
+        own = CatalogOverrides(instance_prices=plan.platform.catalog.instance_prices)
+        catalog = loaded.apply(catalog).with_overrides(own)
+    return PriceBook.builtin(plan.region, catalog, plan.platform.cost.prices, loaded)
 
 
 PricingFunction = Callable[[ResourceRecord, PricingContext], list[CostLine]]
@@ -285,19 +294,22 @@ def autoscaling_group(record: ResourceRecord, ctx: PricingContext) -> list[CostL
             )
         )
     if percent < 100:
+        cached = ctx.prices.spot_hour(itype)
         discount = ctx.prices.spot_discount(itype)
         lines.append(
             line(
                 f"{itype} spot",
                 "node-hour",
                 spot_exp * hours,
-                price.usd * (1 - discount.value),
+                cached.usd if cached else price.usd * (1 - discount.value),
                 "cloud_gpu",
                 worst_quantity=spot_worst * hours,
-                worst_unit_usd=price.usd,
-                source=f"{price.source}; spot discount {discount.value:.0%}: {discount.source}",
-                as_of=f"{price.as_of}; {discount.as_of}",
-                estimated=True,
+                worst_unit_usd=max(price.usd, cached.usd if cached else 0.0),
+                source=cached.source
+                if cached
+                else f"{price.source}; spot discount {discount.value:.0%}: {discount.source}",
+                as_of=cached.as_of if cached else f"{price.as_of}; {discount.as_of}",
+                estimated=cached is None,
                 note="worst case prices spot hours at on-demand (the default Spot maximum price)",
                 **common,
             )
@@ -305,15 +317,30 @@ def autoscaling_group(record: ResourceRecord, ctx: PricingContext) -> list[CostL
     return lines
 
 
+def _volume_figures(mappings: Sequence[Any], ctx: PricingContext) -> tuple[float, float, float, str]:
+    """(GB, IOPS above gp3's free baseline, MB/s above it) per node, and a note on other volume types."""
+    size = iops = throughput = 0.0
+    types: set[str] = set()
+    free_iops = ctx.prices.assumption("gp3_free_iops").value
+    free_throughput = ctx.prices.assumption("gp3_free_throughput_mb_s").value
+    for mapping in mappings:
+        ebs = mapping.get("ebs") if isinstance(mapping, Mapping) else None
+        if not isinstance(ebs, Mapping):
+            continue
+        size += _num(ebs.get("volumeSize"), 0.0) or 0.0
+        iops += max(0.0, (_num(ebs.get("iops"), free_iops) or 0.0) - free_iops)
+        throughput += max(0.0, (_num(ebs.get("throughput"), free_throughput) or 0.0) - free_throughput)
+        types.add(str(ebs.get("volumeType", "gp3")))
+    note = "" if types <= {"gp3"} else f"volume types {sorted(types)} priced as gp3"
+    return size, iops, throughput, note
+
+
 @prices("aws:ec2/launchTemplate:LaunchTemplate")
 def launch_template(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
-    """Root volumes (gp3) of every node of the pool, running or stopped in the warm pool."""
+    """Root volumes (gp3) of every node of the pool, running or stopped in the warm pool: storage, plus
+    provisioned IOPS and throughput above gp3's free baseline."""
     mappings = record.get("blockDeviceMappings", default=[]) or []
-    size = sum(
-        _num(m.get("ebs", {}).get("volumeSize"), 0.0) or 0.0 for m in mappings if isinstance(m, Mapping)
-    )
-    types = {m.get("ebs", {}).get("volumeType") for m in mappings if isinstance(m, Mapping)}
-    note = "" if types <= {"gp3", None} else f"volume types {sorted(map(str, types))} priced as gp3"
+    size, iops, throughput, note = _volume_figures(mappings if isinstance(mappings, list) else [], ctx)
     pool = record.tag("inferplan:pool") or ""
     asg = _asg_for(record, ctx)
     if asg is None:
@@ -330,33 +357,46 @@ def launch_template(record: ResourceRecord, ctx: PricingContext) -> list[CostLin
             )
         ]
     nodes = _asg_nodes(asg, ctx)
+    parts = [
+        ("ebs_gp3", f"gp3 root volumes, {size:g} GB a node", size),
+        ("ebs_gp3_iops", f"gp3 IOPS above the free baseline, {iops:g} a node", iops),
+        (
+            "ebs_gp3_throughput",
+            f"gp3 throughput above the free baseline, {throughput:g} MB/s a node",
+            throughput,
+        ),
+    ]
     lines = [
         _service_line(
             record,
             ctx,
-            "ebs_gp3",
-            f"gp3 root volumes, {size:g} GB a node",
-            size * nodes.expected,
+            item,
+            label,
+            per_node * nodes.expected,
             "cloud_gpu",
-            worst_quantity=size * nodes.worst,
+            worst_quantity=per_node * nodes.worst,
             note=note,
             pool=pool,
             scales="nodes",
         )
+        for item, label, per_node in parts
+        if per_node or item == "ebs_gp3"
     ]
     if nodes.warm:
-        lines.append(
+        lines += [
             _service_line(
                 record,
                 ctx,
-                "ebs_gp3",
-                f"gp3 root volumes of {nodes.warm} stopped warm-pool node(s)",
-                size * nodes.warm,
+                item,
+                f"{label}, {nodes.warm} stopped warm-pool node(s)",
+                per_node * nodes.warm,
                 "cloud_gpu",
                 note=note,
                 pool=pool,
             )
-        )
+            for item, label, per_node in parts
+            if per_node or item == "ebs_gp3"
+        ]
     return lines
 
 

@@ -10,7 +10,10 @@ import math
 from dataclasses import fields, replace
 from typing import Any
 
+import pytest
+
 from inferplan.plan import ModelPlan, Plan, PoolPlan, build_plan
+from inferplan.preflight.prices_cache import CACHE_ENV
 from inferplan.spec import Platform
 from tests.conftest import stack_config
 
@@ -96,3 +99,9 @@ def with_sizing(plan: Plan, pools: tuple[PoolPlan, ...], models: tuple[ModelPlan
     if {"pools", "models"} <= names:
         return replace(plan, pools=pools, models=models)
     raise AssertionError("Plan has no pools/models fields yet: the sizing engine has not landed")
+
+
+@pytest.fixture(autouse=True)
+def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cost tests price from the shipped catalog, not from a cache someone refreshed on this machine."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache") / "prices.json"))

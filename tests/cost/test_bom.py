@@ -1,0 +1,73 @@
+"""The planned bill of materials: what the components will register, priced before anything exists.
+
+The gate in `__main__.py` prices `bill_of_materials(plan)`; the `plan` command prices the resources the
+program actually registers under mocks. Both must give the same money, type by type.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from inferplan.cost import PricingContext, bill_of_materials, estimate, price_record
+from inferplan.cost.pricing import REGISTRY
+from inferplan.plan import Plan
+from inferplan.resources import ResourceRecord
+from tests.conftest import EXAMPLE_STACKS, stack_config
+from tests.cost.conftest import plan_of
+
+
+def by_type(plan: Plan, records: Sequence[ResourceRecord]) -> dict[str, tuple[float, float, int]]:
+    ctx = PricingContext.from_plan(plan, records)
+    out: dict[str, tuple[float, float, int]] = {}
+    for record in records:
+        if record.type not in REGISTRY or not record.custom:
+            continue
+        lines = price_record(record, ctx)
+        monthly, worst, count = out.get(record.type, (0.0, 0.0, 0))
+        out[record.type] = (
+            monthly + sum(ln.monthly_usd for ln in lines),
+            worst + sum(ln.worst_case_usd for ln in lines),
+            count + (1 if lines else 0),
+        )
+    return out
+
+
+def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
+    plan = plan_of("prod-eu")
+    kinds = Counter(r.type for r in bill_of_materials(plan))
+    assert kinds["aws:ec2/natGateway:NatGateway"] == 3  # one per AZ in prod
+    assert kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 10  # 8 node endpoints + secretsmanager + S3 gateway
+    assert kinds["aws:autoscaling/group:Group"] == kinds["aws:ec2/launchTemplate:LaunchTemplate"] == 2
+    assert kinds["aws:secretsmanager/secret:Secret"] == 1
+    groups = [r for r in bill_of_materials(plan) if r.type == "aws:autoscaling/group:Group"]
+    assert all(
+        g.get("mixedInstancesPolicy", "launchTemplate", "overrides", 0, "instanceType") for g in groups
+    )
+    assert {g.tag("inferplan:pool") for g in groups} == {"h100", "h200"}
+
+
+def test_sovereign_bom_has_no_nat_and_no_secrets() -> None:
+    kinds = Counter(r.type for r in bill_of_materials(plan_of("sovereign")))
+    assert kinds["aws:ec2/natGateway:NatGateway"] == 0
+    assert kinds["aws:secretsmanager/secret:Secret"] == 0
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_bom_prices_like_the_resources_the_program_registers(stack: str, record: Callable[..., Any]) -> None:
+    recording = record(stack, stack_config(stack))
+    assert not recording.failed, recording.errors
+    plan = plan_of(stack)
+    planned, registered = by_type(plan, bill_of_materials(plan)), by_type(plan, recording.resources)
+    assert set(planned) == set(registered)
+    for token in planned:
+        assert planned[token][:2] == pytest.approx(registered[token][:2], abs=0.01), token
+    assert estimate(plan).monthly_expected_usd == pytest.approx(
+        estimate(plan, recording.resources).monthly_expected_usd, abs=0.05
+    )
+    assert estimate(plan).monthly_worst_case_usd == pytest.approx(
+        estimate(plan, recording.resources).monthly_worst_case_usd, abs=0.05
+    )
