@@ -82,7 +82,7 @@ class GpuNodePoolArgs:
     tags: dict[str, str]
     user_data: pulumi.Input[str] | None = None  # base64 cloud-init (VllmService.user_data)
     target_group_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
-    image: str | None = None  # the vLLM image; an ECR image lets the role pull from that repository
+    image: pulumi.Input[str] | None = None  # the vLLM image; an ECR image lets the role pull from it
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)  # e.g. an SNS topic ARN
 
 
@@ -103,8 +103,9 @@ class GpuNodePool(pulumi.ComponentResource):
             )
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
+        # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
         base = f"{prefix}-{pool.name}"
         tags = {**args.tags, "inferplan:component": "pool", "inferplan:pool": pool.name}
         if pool.models:
@@ -172,24 +173,28 @@ class GpuNodePool(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{base}-node-ssm",
             role=self.role.name,
-            policy_arn=f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            policy_arn=partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
             opts=child,
         )
-        context = _PolicyContext(
-            partition=partition,
-            account=account,
-            region=args.region,
-            models=pool.models,
-            group=group_name,
-            warm_pool=pool.warm_pool > 0,
-            image=args.image,
-        )
+
+        def policy(partition: str, account: str, image: str | None, bucket: str, key: str, logs: str) -> str:
+            context = _PolicyContext(
+                partition=partition,
+                account=account,
+                region=args.region,
+                models=pool.models,
+                group=group_name,
+                warm_pool=pool.warm_pool > 0,
+                image=image,
+            )
+            return json.dumps(node_policy(context, bucket_arn=bucket, key_arn=key, log_group_arn=logs))
+
         aws.iam.RolePolicy(
             f"{base}-node-policy",
             role=self.role.id,
-            policy=pulumi.Output.all(args.bucket_arn, args.key_arn, self.log_group.arn).apply(
-                lambda a: json.dumps(node_policy(context, bucket_arn=a[0], key_arn=a[1], log_group_arn=a[2]))
-            ),
+            policy=pulumi.Output.all(
+                partition, account, args.image, args.bucket_arn, args.key_arn, self.log_group.arn
+            ).apply(lambda a: policy(*a)),
             opts=child,
         )
         profile = aws.iam.InstanceProfile(
@@ -200,7 +205,7 @@ class GpuNodePool(pulumi.ComponentResource):
             opts=child,
         )
 
-        ami = aws.ec2.get_ami(
+        ami = aws.ec2.get_ami_output(
             owners=["amazon"],
             most_recent=True,
             filters=[
@@ -230,7 +235,7 @@ class GpuNodePool(pulumi.ComponentResource):
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name=getattr(ami, "root_device_name", None) or ROOT_DEVICE,
+                    device_name=ami.root_device_name.apply(lambda name: name or ROOT_DEVICE),
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                         volume_size=pool.root_volume_gib,
                         volume_type="gp3",

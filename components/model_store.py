@@ -48,13 +48,15 @@ class ModelStore(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(parent=self)
         tags = {**args.tags, "inferplan:component": "model-store"}
-        account = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
-        iam = f"arn:{partition}:iam::{account}"
+        # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        iam = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition, account).apply(
+            lambda a: f"arn:{a[0]}:iam::{a[1]}"
+        )
 
         self.bucket = aws.s3.Bucket(
             f"{prefix}-models",
-            bucket=bucket_name(prefix, account),
+            bucket=account.apply(lambda a: bucket_name(prefix, a)),
             tags={**tags, "Name": f"{prefix}-models"},
             opts=child,
         )
@@ -117,13 +119,19 @@ class ModelStore(pulumi.ComponentResource):
             f"{prefix}-weights-admin",
             name=f"{prefix}-weights-admin",
             description=f"inferplan {prefix}: upload and manage model weights",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"AWS": f"{iam}:root"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
+            assume_role_policy=iam.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"{arn}:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                )
             ),
             tags={**tags, "Name": f"{prefix}-weights-admin"},
             opts=child,
@@ -154,18 +162,23 @@ class ModelStore(pulumi.ComponentResource):
             opts=child,
         )
 
-        allowed = sorted(
-            {
-                *(f"{iam}:role/{role}" for role in args.reader_role_names),
-                f"{iam}:role/{prefix}-weights-admin",
-                f"{iam}:root",
-                *args.admin_principal_arns,
-            }
-        )
+        readers, admins = tuple(args.reader_role_names), tuple(args.admin_principal_arns)
+
+        def policy(bucket_arn: str, iam: str) -> str:
+            allowed = sorted(
+                {
+                    *(f"{iam}:role/{role}" for role in readers),
+                    f"{iam}:role/{prefix}-weights-admin",
+                    f"{iam}:root",
+                    *admins,
+                }
+            )
+            return json.dumps(bucket_policy(bucket_arn, allowed))
+
         aws.s3.BucketPolicy(
             f"{prefix}-models-policy",
             bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, allowed))),
+            policy=pulumi.Output.all(self.bucket.arn, iam).apply(lambda a: policy(a[0], a[1])),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]),
         )
 

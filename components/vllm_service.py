@@ -41,7 +41,7 @@ class VllmServiceArgs:
 class VllmService(pulumi.ComponentResource):
     target_group: aws.lb.TargetGroup
     user_data: pulumi.Output[str]  # base64, for the pool's launch template
-    image: str
+    image: pulumi.Output[str]  # the vLLM image the nodes run
 
     def __init__(self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:VllmService", name, None, opts)
@@ -53,21 +53,21 @@ class VllmService(pulumi.ComponentResource):
             "inferplan:pool": model.pool,
             "inferplan:model": model.name,
         }
-        account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
-        self.image = cloud_init.vllm_image(args.egress, account, args.region)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
+        self.image = account.apply(lambda a: cloud_init.vllm_image(args.egress, a, args.region))
 
-        def encode(bucket: str) -> str:
+        def encode(bucket: str, image: str) -> str:
             node = cloud_init.NodeSpec(
                 bucket=bucket,
                 region=args.region,
                 group=cloud_init.group_name(prefix, model.pool),
                 log_group=cloud_init.log_group_name(prefix, model.pool),
-                image=self.image,
+                image=image,
                 lifecycle_hook=cloud_init.WEIGHTS_READY_HOOK if args.pool.warm_pool > 0 else None,
             )
             return base64.b64encode(cloud_init.user_data(model, node).encode()).decode()
 
-        self.user_data = pulumi.Output.from_input(args.bucket).apply(encode)
+        self.user_data = pulumi.Output.all(args.bucket, self.image).apply(lambda a: encode(a[0], a[1]))
 
         self.target_group = aws.lb.TargetGroup(
             f"{prefix}-{model.name}-tg",
