@@ -37,7 +37,7 @@ def operations_lines(plan: Plan) -> list[CostLine]:
         return []
     return [
         CostLine(
-            item="operations: staff, on-call, evaluation, upgrades",
+            item="staff, on-call, evaluation, upgrades (declared)",
             unit="month",
             quantity=1.0,
             unit_usd=usd,
