@@ -25,15 +25,16 @@ import pulumi
 import pulumi_aws as aws
 
 from inferplan import cloud_init
+
+# gp3 beyond its 125 MB/s baseline (weights are written from S3 and read into GPU memory at boot); the
+# cost engine's bill of materials prices the same figures, so they are defined there once.
+from inferplan.cost.bom import ROOT_VOLUME_IOPS, ROOT_VOLUME_THROUGHPUT
 from inferplan.plan import VLLM_PORT, PoolPlan
 
 # AWS Deep Learning Base AMI with the open-source NVIDIA driver, Docker and the NVIDIA container
 # toolkit (Ubuntu 22.04, x86_64; every GPU shape in the catalog is x86_64). Owner "amazon", newest match.
 AMI_NAME = "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) *"
 ROOT_DEVICE = "/dev/sda1"  # the Ubuntu DLAMI's root device, if the lookup does not say
-# gp3 beyond its 125 MB/s baseline: weights are written from S3 and read into GPU memory at boot.
-ROOT_VOLUME_THROUGHPUT = 1000  # MB/s, gp3's maximum
-ROOT_VOLUME_IOPS = 4000
 LOG_RETENTION_DAYS = 30
 AT_CEILING_PERIODS = 3  # five-minute periods at max_nodes before the alarm fires
 GROUP_METRICS = (
