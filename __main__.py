@@ -8,10 +8,12 @@ import pulumi
 
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
+from components.gateway import InferenceGateway, InferenceGatewayArgs
 from components.gpu_pool import GpuNodePool, GpuNodePoolArgs, node_role_name
 from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs
+from components.router import Router, RouterArgs
 from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
 from inferplan.plan import build_plan
@@ -112,6 +114,37 @@ for pool in plan.pools:
         ),
     )
 
+# The front door: the LiteLLM router (with its frontier keys) behind the ALB, the JWT gateway in front.
+router = Router(
+    f"{stack}-routing",
+    RouterArgs(
+        plan=plan,
+        vpc_id=network.vpc.id,
+        subnet_ids=network.private_subnet_ids,
+        key_arn=key.key.arn,
+        alb_security_group_id=balancer.security_group.id,
+        alb_dns_name=balancer.load_balancer.dns_name,
+        router_listener_arn=balancer.router_listener.arn,
+    ),
+)
+gateway = InferenceGateway(
+    f"{stack}-gateway",
+    InferenceGatewayArgs(
+        plan=plan,
+        vpc_id=network.vpc.id,
+        subnet_ids=network.private_subnet_ids,
+        key_arn=key.key.arn,
+        alb_security_group_id=balancer.security_group.id,
+        router_listener_arn=balancer.router_listener.arn,
+    ),
+)
+
+pulumi.export("gateway_url", gateway.url)
+# Per workload, what an application calls: `model` at `url` (OpenAI chat completions, with a JWT).
+pulumi.export(
+    "workloads",
+    {alias: {"model": alias, "url": gateway.endpoint("/v1/chat/completions")} for alias in router.aliases},
+)
 pulumi.export("vpc_id", network.vpc.id)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)
 pulumi.export("load_balancer_dns_name", balancer.load_balancer.dns_name)

@@ -161,6 +161,9 @@ class RouterSettings(Strict):
     tasks: int | None = Field(default=None, ge=1, le=10)  # default: 2 in prod, 1 elsewhere
     # Put frontier keys in Pulumi state (`pulumi config set --secret`); off by default.
     secrets_in_state: bool = False
+    # The LiteLLM proxy image (default: the pinned ghcr.io release). A stack without egress cannot
+    # pull from ghcr.io: mirror the image to ECR and name it here.
+    image: str | None = Field(default=None, min_length=1)
 
 
 class Platform(Strict):

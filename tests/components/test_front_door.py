@@ -1,0 +1,463 @@
+"""The front door under Pulumi mocks: gateway, router and fallback secrets, as the program registers them.
+
+ARNs in recorded inputs are the recorder's placeholders, `arn:aws:<service>:<region>:<account>:<name>`,
+so a test can tell which resource an ARN input points at.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.gateway import ROUTES
+from components.router import CONFIG_OBJECT_KEY, HEALTH_PATH, LITELLM_IMAGE, LITELLM_VERSION
+from inferplan.plan import (
+    MODEL_HEADER,
+    MODELS_LISTENER_PORT,
+    ROUTER_LISTENER_PORT,
+    ROUTER_PORT,
+    build_plan,
+)
+from inferplan.router_config import env_vars, router_config
+from inferplan.spec import Platform
+from offline.recorder import ACCOUNT_ID
+from offline.recorder import record as run_program
+from tests.conftest import ROOT, stack_config
+
+CANARY = "sk-ant-canary-0123456789"  # a key value that must never reach a recorded input
+
+
+def of_type(recording: Any, token: str) -> list[Any]:
+    return [r for r in recording.resources if r.type == token]
+
+
+def one(recording: Any, token: str, name: str) -> Any:
+    [found] = [r for r in of_type(recording, token) if r.name == name]
+    return found
+
+
+def arn(recording: Any, token: str, name: str) -> str:
+    """The placeholder ARN the mocks give the resource `name` of type `token` (which must exist)."""
+    one(recording, token, name)
+    service = token.split(":")[1].split("/")[0]
+    return f"arn:aws:{service}:{recording_region(recording)}:{ACCOUNT_ID}:{name}"
+
+
+def recording_region(recording: Any) -> str:
+    """The stack's region, from a subnet's availability zone (`eu-central-1a` -> `eu-central-1`)."""
+    subnet = of_type(recording, "aws:ec2/subnet:Subnet")[0]
+    return str(subnet.inputs["availabilityZone"])[:-1]
+
+
+def statements(policy: str) -> list[dict[str, Any]]:
+    document = json.loads(policy)
+    return list(document["Statement"])
+
+
+def plan_of(stack: str, config: dict[str, Any]) -> Any:
+    return build_plan(stack, Platform.model_validate(config["inferplan:platform"]))
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, leaf-or-mapping) in a recorded input tree, JSON strings included."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")
+    elif isinstance(value, str) and value[:1] in "[{":
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return
+        yield from walk(parsed, f"{path}<json>")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Any:
+    return run_program("prod-eu", stack_config("prod-eu"), ROOT / "__main__.py")
+
+
+def container(recording: Any, stack: str) -> dict[str, Any]:
+    task = one(recording, "aws:ecs/taskDefinition:TaskDefinition", f"{stack}-router")
+    [definition] = json.loads(task.inputs["containerDefinitions"])
+    return dict(definition)
+
+
+# --- gateway -----------------------------------------------------------------------------------------
+
+
+def test_every_route_carries_the_jwt_authorizer_from_the_spec(prod):
+    jwt = stack_config("prod-eu")["inferplan:platform"]["gateway"]["jwt"]
+    [authorizer] = of_type(prod, "aws:apigatewayv2/authorizer:Authorizer")
+    assert authorizer.inputs["authorizerType"] == "JWT"
+    assert authorizer.inputs["identitySources"] == ["$request.header.Authorization"]
+    assert authorizer.inputs["jwtConfiguration"] == {"issuer": jwt["issuer"], "audiences": jwt["audience"]}
+    routes = of_type(prod, "aws:apigatewayv2/route:Route")
+    assert sorted(r.inputs["routeKey"] for r in routes) == sorted(ROUTES)
+    for route in routes:
+        assert route.inputs["authorizationType"] == "JWT"
+        assert route.inputs["authorizerId"] == f"{authorizer.name}-id"
+    [api] = of_type(prod, "aws:apigatewayv2/api:Api")
+    assert api.inputs["protocolType"] == "HTTP"
+    assert "target" not in api.inputs  # quick create would add a route without the authorizer
+
+
+def test_stage_throttles_from_the_spec_and_logs_json_to_an_encrypted_log_group(prod):
+    limit = stack_config("prod-eu")["inferplan:platform"]["gateway"]["rate_limit"]
+    [stage] = of_type(prod, "aws:apigatewayv2/stage:Stage")
+    assert stage.inputs["name"] == "$default" and stage.inputs["autoDeploy"] is True
+    settings = stage.inputs["defaultRouteSettings"]
+    assert settings["throttlingRateLimit"] == limit["requests_per_second"]
+    assert settings["throttlingBurstLimit"] == limit["burst"]
+    logs = one(prod, "aws:cloudwatch/logGroup:LogGroup", "prod-eu-gateway-logs")
+    assert stage.inputs["accessLogSettings"]["destinationArn"] == arn(
+        prod, "aws:cloudwatch/logGroup:LogGroup", "prod-eu-gateway-logs"
+    )
+    fields = json.loads(stage.inputs["accessLogSettings"]["format"])
+    assert {"requestId", "status", "subject", "routeKey"} <= set(fields)
+    assert logs.inputs["name"] == "/inferplan/prod-eu/gateway"
+    assert logs.inputs["retentionInDays"] > 0
+    assert logs.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+
+
+def test_integration_goes_to_the_router_listener_over_the_vpc_link_without_the_model_header(prod):
+    [integration] = of_type(prod, "aws:apigatewayv2/integration:Integration")
+    assert integration.inputs["integrationType"] == "HTTP_PROXY"
+    assert integration.inputs["connectionType"] == "VPC_LINK"
+    assert integration.inputs["connectionId"] == "prod-eu-gateway-vpc-link-id"
+    assert integration.inputs["integrationUri"] == arn(prod, "aws:lb/listener:Listener", "prod-eu-alb-router")
+    assert integration.inputs["requestParameters"] == {f"remove:header.{MODEL_HEADER.lower()}": "''"}
+    [link] = of_type(prod, "aws:apigatewayv2/vpcLink:VpcLink")
+    private = {
+        f"{s.name}-id" for s in of_type(prod, "aws:ec2/subnet:Subnet") if s.tag("inferplan:tier") == "private"
+    }
+    assert set(link.inputs["subnetIds"]) == private
+
+
+def test_vpc_link_may_only_open_the_router_listener_of_the_alb(prod):
+    group = one(prod, "aws:ec2/securityGroup:SecurityGroup", "prod-eu-gateway-vpc-link-sg")
+    assert not group.inputs.get("ingress")
+    [egress] = group.inputs["egress"]
+    assert (egress["fromPort"], egress["toPort"]) == (ROUTER_LISTENER_PORT, ROUTER_LISTENER_PORT)
+    assert egress["securityGroups"] == ["prod-eu-alb-sg-id"] and not egress.get("cidrBlocks")
+    rule = one(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-eu-alb-from-gateway")
+    assert rule.inputs["securityGroupId"] == "prod-eu-alb-sg-id"
+    assert rule.inputs["referencedSecurityGroupId"] == "prod-eu-gateway-vpc-link-sg-id"
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (ROUTER_LISTENER_PORT, ROUTER_LISTENER_PORT)
+
+
+def test_custom_domain_with_its_certificate_replaces_the_default_endpoint(record):
+    config = stack_config("dev")
+    certificate = f"arn:aws:acm:us-east-1:{ACCOUNT_ID}:certificate/abc"
+    config["inferplan:platform"]["gateway"]["domain"] = {
+        "name": "llm.example.com",
+        "certificate_arn": certificate,
+    }
+    recording = record("dev", config)
+    [domain] = of_type(recording, "aws:apigatewayv2/domainName:DomainName")
+    assert domain.inputs["domainName"] == "llm.example.com"
+    assert domain.inputs["domainNameConfiguration"]["certificateArn"] == certificate
+    assert domain.inputs["domainNameConfiguration"]["securityPolicy"] == "TLS_1_2"
+    [mapping] = of_type(recording, "aws:apigatewayv2/apiMapping:ApiMapping")
+    assert mapping.inputs["stage"] == "$default"
+    [api] = of_type(recording, "aws:apigatewayv2/api:Api")
+    assert api.inputs["disableExecuteApiEndpoint"] is True
+    assert of_type(recording, "aws:acm/certificate:Certificate") == []
+
+
+def test_custom_domain_without_a_certificate_gets_a_dns_validated_one(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["gateway"]["domain"] = {"name": "llm.example.com"}
+    recording = record("dev", config)
+    [certificate] = of_type(recording, "aws:acm/certificate:Certificate")
+    assert certificate.inputs["validationMethod"] == "DNS"
+    assert len(of_type(recording, "aws:acm/certificateValidation:CertificateValidation")) == 1
+    assert len(of_type(recording, "aws:apigatewayv2/domainName:DomainName")) == 1
+
+
+def test_no_domain_keeps_the_execute_api_endpoint(prod):
+    [api] = of_type(prod, "aws:apigatewayv2/api:Api")
+    assert api.inputs["disableExecuteApiEndpoint"] is False
+    assert of_type(prod, "aws:apigatewayv2/domainName:DomainName") == []
+
+
+# --- fallback secrets ----------------------------------------------------------------------------------
+
+
+def test_each_frontier_key_is_a_secret_on_the_rotating_stack_key(prod):
+    config = stack_config("prod-eu")
+    names = {f"inferplan/prod-eu/{f['secret']}" for f in config["inferplan:platform"]["frontier"]}
+    secrets = of_type(prod, "aws:secretsmanager/secret:Secret")
+    assert {s.inputs["name"] for s in secrets} == names
+    assert all(s.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key") for s in secrets)
+    assert all(s.tag("inferplan:component") == "secrets" for s in secrets)
+    [key] = of_type(prod, "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_secret_policy_names_only_the_router_execution_role_as_reader(prod):
+    router_role = arn(prod, "aws:iam/role:Role", "prod-eu-router-execution")
+    policies = of_type(prod, "aws:secretsmanager/secretPolicy:SecretPolicy")
+    assert len(policies) == len(of_type(prod, "aws:secretsmanager/secret:Secret"))
+    for policy in policies:
+        assert policy.inputs["blockPublicPolicy"] is True
+        body = statements(policy.inputs["policy"])
+        allows = [s for s in body if s["Effect"] == "Allow"]
+        assert [s["Principal"] for s in allows] == [{"AWS": router_role}]
+        assert all(s["Action"] == ["secretsmanager:GetSecretValue"] for s in allows)
+        [deny] = [s for s in body if s["Effect"] == "Deny"]
+        assert deny["Principal"] == "*" and "secretsmanager:GetSecretValue" in deny["Action"]
+        assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [router_role]}}
+
+
+def test_two_frontier_entries_sharing_a_key_share_one_secret(record):
+    config = stack_config("dev")
+    frontier = config["inferplan:platform"]["frontier"]
+    frontier.append({**frontier[0], "name": "claude-sonnet", "model": "claude-sonnet-4-5"})
+    secrets = of_type(record("dev", config), "aws:secretsmanager/secret:Secret")
+    assert [s.inputs["name"] for s in secrets] == ["inferplan/dev/anthropic-api-key"]
+
+
+def test_no_secret_value_is_recorded_unless_the_stack_opts_in(record):
+    config = stack_config("prod-eu")
+    config["inferplan:anthropic-api-key"] = CANARY  # set, but the stack did not opt in: never read
+    recording = record("prod-eu", config)
+    assert of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion") == []
+    for resource in recording.resources:
+        for path, value in walk(dict(resource.inputs)):
+            assert not path.lower().endswith(("secretstring", "secretbinary")), (resource.name, path)
+            assert not (isinstance(value, str) and CANARY in value), (resource.name, path)
+
+
+def test_opted_in_stack_puts_the_config_secret_in_a_secret_marked_version(record):
+    config = stack_config("prod-eu")
+    config["inferplan:platform"]["router"] = {"secrets_in_state": True}
+    config["inferplan:anthropic-api-key"] = CANARY
+    recording = record("prod-eu", config)
+    assert not recording.failed, recording.errors
+    [version] = of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretId"] == "prod-eu-anthropic-api-key-id"
+    assert version.inputs["secretString"] == {"secret": True}  # the recorder's mark for a secret value
+    assert CANARY not in json.dumps([r.to_json() for r in recording.resources])
+    # The deployer must read back the version it writes; it is spared the deny, not granted a read.
+    [policy] = of_type(recording, "aws:secretsmanager/secretPolicy:SecretPolicy")
+    [deny] = [s for s in statements(policy.inputs["policy"]) if s["Effect"] == "Deny"]
+    exempt = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert exempt == [
+        arn(recording, "aws:iam/role:Role", "prod-eu-router-execution"),
+        f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+    ]
+    allows = [s for s in statements(policy.inputs["policy"]) if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+
+
+def test_opting_in_without_the_config_secret_says_which_command_to_run(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["router"] = {"secrets_in_state": True}
+    recording = record("dev", config)
+    assert recording.failed
+    assert any("pulumi config set --secret anthropic-api-key" in e for e in recording.errors)
+
+
+def test_a_stack_without_frontier_entries_has_no_secrets_and_injects_none(record):
+    recording = record("sovereign")
+    assert of_type(recording, "aws:secretsmanager/secret:Secret") == []
+    assert container(recording, "sovereign")["secrets"] == []
+    policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
+    assert not any("secretsmanager" in json.dumps(s) for s in statements(policy.inputs["policy"]))
+
+
+# --- router --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stack", "tasks"), [("dev", 1), ("prod-eu", 2), ("sovereign", 2)])
+def test_router_tasks_run_in_the_private_subnets_without_public_ips(record, stack, tasks):
+    recording = record(stack)
+    [service] = of_type(recording, "aws:ecs/service:Service")
+    network = service.inputs["networkConfiguration"]
+    assert network["assignPublicIp"] is False
+    private = [s for s in of_type(recording, "aws:ec2/subnet:Subnet") if s.tag("inferplan:tier") == "private"]
+    assert sorted(network["subnets"]) == sorted(f"{s.name}-id" for s in private)
+    assert len({s.inputs["availabilityZone"] for s in private}) == len(private)  # one per AZ: tasks spread
+    assert network["securityGroups"] == [f"{stack}-router-sg-id"]
+    assert service.inputs["launchType"] == "FARGATE"
+    assert service.inputs["desiredCount"] == tasks
+    assert service.tag("inferplan:component") == "router"
+
+
+def test_spec_router_tasks_overrides_the_default(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["router"] = {"tasks": 3}
+    [service] = of_type(record("dev", config), "aws:ecs/service:Service")
+    assert service.inputs["desiredCount"] == 3
+
+
+def test_task_definition_injects_the_fallback_secrets_and_no_key_values(prod):
+    config = stack_config("prod-eu")
+    plan = plan_of("prod-eu", config)
+    definition = container(prod, "prod-eu")
+    expected = {
+        env: arn(prod, "aws:secretsmanager/secret:Secret", f"prod-eu-{name.rsplit('/', 1)[1]}")
+        for env, name in env_vars(plan).items()
+    }
+    assert expected  # prod-eu routes two internal workloads and a public one to Anthropic
+    assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == expected
+    environment = {e["name"]: e["value"] for e in definition["environment"]}
+    assert not set(environment) & set(expected)
+    assert set(environment) == {  # plain settings only: every key comes in through `secrets`
+        "AWS_DEFAULT_REGION",
+        "INFERPLAN_CONFIG_SHA256",
+        "LITELLM_CONFIG_BUCKET_NAME",
+        "LITELLM_CONFIG_BUCKET_OBJECT_KEY",
+        "LITELLM_CONFIG_BUCKET_TYPE",
+        "LITELLM_LOCAL_MODEL_COST_MAP",
+        "VLLM_BASE_URL",
+    }
+    assert environment["VLLM_BASE_URL"] == (
+        f"http://internal-prod-eu-alb.eu-central-1.elb.amazonaws.com:{MODELS_LISTENER_PORT}/v1"
+    )
+    task = one(prod, "aws:ecs/taskDefinition:TaskDefinition", "prod-eu-router")
+    assert task.inputs["requiresCompatibilities"] == ["FARGATE"]
+    assert task.inputs["executionRoleArn"] == arn(prod, "aws:iam/role:Role", "prod-eu-router-execution")
+    assert task.inputs["taskRoleArn"] == arn(prod, "aws:iam/role:Role", "prod-eu-router-task")
+    assert isinstance(task.inputs["cpu"], str) and isinstance(task.inputs["memory"], str)
+
+
+def test_the_container_is_the_pinned_litellm_loading_its_config_from_the_bucket(prod):
+    definition = container(prod, "prod-eu")
+    assert definition["image"] == LITELLM_IMAGE == f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
+    environment = {e["name"]: e["value"] for e in definition["environment"]}
+    assert environment["LITELLM_CONFIG_BUCKET_NAME"] == f"prod-eu-router-config-{ACCOUNT_ID}"
+    assert environment["LITELLM_CONFIG_BUCKET_OBJECT_KEY"] == CONFIG_OBJECT_KEY
+    assert environment["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    assert definition["portMappings"] == [{"containerPort": ROUTER_PORT, "protocol": "tcp", "name": "http"}]
+    assert HEALTH_PATH in " ".join(definition["healthCheck"]["command"])
+    log = definition["logConfiguration"]
+    assert log["logDriver"] == "awslogs" and log["options"]["awslogs-group"] == "/inferplan/prod-eu/router"
+    logs = one(prod, "aws:cloudwatch/logGroup:LogGroup", "prod-eu-router-logs")
+    assert logs.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+    assert logs.inputs["retentionInDays"] > 0
+
+
+def test_the_pinned_image_matches_the_litellm_the_tests_load_the_config_with():
+    pins = [
+        re.match(r"litellm(\[[^\]]*\])?==([0-9][^\s#]*)", line)
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    ]
+    assert [m.group(2) for m in pins if m] == [LITELLM_VERSION]
+    assert importlib.metadata.version("litellm") == LITELLM_VERSION
+
+
+def test_config_object_is_the_generated_yaml_encrypted_with_the_stack_key(prod):
+    plan = plan_of("prod-eu", stack_config("prod-eu"))
+    obj = one(prod, "aws:s3/bucketObjectv2:BucketObjectv2", "prod-eu-router-config-object")
+    assert obj.inputs["content"] == router_config(plan).to_yaml()
+    assert obj.inputs["key"] == CONFIG_OBJECT_KEY
+    assert obj.inputs["serverSideEncryption"] == "aws:kms"
+    assert obj.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+    block = one(
+        prod, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-eu-router-config-public-access"
+    )
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert all(block.inputs[f] is True for f in flags)
+
+
+def test_only_the_task_role_reads_the_config_and_only_over_tls(prod):
+    task_role = arn(prod, "aws:iam/role:Role", "prod-eu-router-task")
+    bucket = arn(prod, "aws:s3/bucket:Bucket", "prod-eu-router-config")
+    policy = one(prod, "aws:s3/bucketPolicy:BucketPolicy", "prod-eu-router-config-policy")
+    body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
+    assert body["TlsOnly"]["Effect"] == "Deny"
+    assert body["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    readers = body["OnlyTheRouterTaskReads"]
+    assert readers["Effect"] == "Deny" and readers["Action"] == "s3:GetObject*"
+    assert readers["Condition"]["ArnNotLike"]["aws:PrincipalArn"][0] == task_role
+    assert not [s for s in body.values() if s["Effect"] == "Allow"]
+    grants = one(prod, "aws:iam/rolePolicy:RolePolicy", "prod-eu-router-task-policy")
+    reads = [s for s in statements(grants.inputs["policy"]) if "s3:GetObject" in json.dumps(s["Action"])]
+    assert [s["Resource"] for s in reads] == [f"{bucket}/{CONFIG_OBJECT_KEY}"]
+
+
+def test_execution_role_reads_exactly_the_injected_secrets(prod):
+    plan = plan_of("prod-eu", stack_config("prod-eu"))
+    policy = one(prod, "aws:iam/rolePolicy:RolePolicy", "prod-eu-router-execution-policy")
+    body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
+    secrets = sorted(
+        arn(prod, "aws:secretsmanager/secret:Secret", f"prod-eu-{name.rsplit('/', 1)[1]}")
+        for name in env_vars(plan).values()
+    )
+    assert sorted(body["ReadFrontierKeys"]["Resource"]) == secrets
+    assert body["DecryptFrontierKeys"]["Resource"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+    assert body["WriteLogs"]["Resource"].startswith(
+        arn(prod, "aws:cloudwatch/logGroup:LogGroup", "prod-eu-router-logs")
+    )
+    assert "EcrLogin" not in body  # the default image is on ghcr.io
+
+
+def test_router_security_group_admits_only_the_alb_and_the_alb_admits_the_router_on_the_models_port(prod):
+    group = one(prod, "aws:ec2/securityGroup:SecurityGroup", "prod-eu-router-sg")
+    [ingress] = group.inputs["ingress"]
+    assert (ingress["fromPort"], ingress["toPort"]) == (ROUTER_PORT, ROUTER_PORT)
+    assert ingress["securityGroups"] == ["prod-eu-alb-sg-id"] and not ingress.get("cidrBlocks")
+    rule = one(prod, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-eu-alb-from-router")
+    assert rule.inputs["securityGroupId"] == "prod-eu-alb-sg-id"
+    assert rule.inputs["referencedSecurityGroupId"] == "prod-eu-router-sg-id"
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (MODELS_LISTENER_PORT, MODELS_LISTENER_PORT)
+
+
+def test_router_listener_forwards_the_openai_api_to_the_router_target_group(prod):
+    group = one(prod, "aws:lb/targetGroup:TargetGroup", "prod-eu-router-tg")
+    assert group.inputs["targetType"] == "ip"
+    assert group.inputs["port"] == ROUTER_PORT
+    assert group.inputs["healthCheck"]["path"] == HEALTH_PATH == "/health/liveliness"
+    rule = one(prod, "aws:lb/listenerRule:ListenerRule", "prod-eu-router-rule")
+    assert rule.inputs["listenerArn"] == arn(prod, "aws:lb/listener:Listener", "prod-eu-alb-router")
+    [action] = rule.inputs["actions"]
+    assert action["type"] == "forward"
+    assert action["targetGroupArn"] == arn(prod, "aws:lb/targetGroup:TargetGroup", "prod-eu-router-tg")
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/*"]}}]
+    [service] = of_type(prod, "aws:ecs/service:Service")
+    [balancer] = service.inputs["loadBalancers"]
+    assert balancer["targetGroupArn"] == action["targetGroupArn"]
+    assert (balancer["containerName"], balancer["containerPort"]) == ("litellm", ROUTER_PORT)
+
+
+def test_cluster_has_container_insights(prod):
+    [cluster] = of_type(prod, "aws:ecs/cluster:Cluster")
+    assert {"name": "containerInsights", "value": "enabled"} in cluster.inputs["settings"]
+
+
+def test_without_egress_the_default_image_is_flagged_and_an_ecr_image_is_pulled_with_the_execution_role(
+    record,
+):
+    assert any("router.image" in w for w in record("sovereign").warnings)
+    config = stack_config("sovereign")
+    image = f"{ACCOUNT_ID}.dkr.ecr.eu-central-1.amazonaws.com/mirror/litellm:v{LITELLM_VERSION}"
+    config["inferplan:platform"]["router"] = {"image": image}
+    recording = record("sovereign", config)
+    assert not any("router.image" in w for w in recording.warnings)
+    assert container(recording, "sovereign")["image"] == image
+    policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
+    body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
+    assert body["PullImage"]["Resource"] == f"arn:aws:ecr:eu-central-1:{ACCOUNT_ID}:repository/mirror/litellm"
+    assert body["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_a_config_change_is_a_new_task_definition(record):
+    before = container(record("dev"), "dev")
+    config = stack_config("dev")
+    config["inferplan:platform"]["workloads"][0]["latency_slo_ms"] = {"ttft": 900, "tpot": 40}
+    after = container(record("dev", config), "dev")
+
+    def digest(definition: dict[str, Any]) -> str:
+        return next(e["value"] for e in definition["environment"] if e["name"] == "INFERPLAN_CONFIG_SHA256")
+
+    assert digest(before) != digest(after)
