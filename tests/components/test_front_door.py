@@ -461,3 +461,46 @@ def test_a_config_change_is_a_new_task_definition(record):
         return next(e["value"] for e in definition["environment"] if e["name"] == "INFERPLAN_CONFIG_SHA256")
 
     assert digest(before) != digest(after)
+
+
+# --- stack exports -------------------------------------------------------------------------------------
+
+
+def exports(monkeypatch: pytest.MonkeyPatch, stack: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The stack outputs, resolved: `pulumi.export` is wrapped to keep each value once it is known."""
+    import pulumi
+
+    values: dict[str, Any] = {}
+
+    def export(name: str, value: Any) -> None:
+        pulumi.Output.from_input(value).apply(lambda v: values.__setitem__(name, v))
+
+    monkeypatch.setattr(pulumi, "export", export)
+    recording = run_program(stack, config, ROOT / "__main__.py")
+    assert not recording.failed, recording.errors
+    return values
+
+
+def test_exports_the_gateway_url_and_the_model_alias_of_every_routed_workload(monkeypatch):
+    config = stack_config("prod-eu")
+    values = exports(monkeypatch, "prod-eu", config)
+    url = "https://prod-eu-api.execute-api.eu-central-1.amazonaws.com"  # the mocks' apiEndpoint
+    assert values["gateway_url"] == url
+    aliases = router_config(plan_of("prod-eu", config)).aliases
+    assert (
+        sorted(values["workloads"])
+        == sorted(aliases)
+        == sorted(w["name"] for w in config["inferplan:platform"]["workloads"])
+    )
+    assert all(v == {"model": k, "url": f"{url}/v1/chat/completions"} for k, v in values["workloads"].items())
+
+
+def test_with_a_custom_domain_the_exported_url_is_the_domain(monkeypatch):
+    config = stack_config("dev")
+    config["inferplan:platform"]["gateway"]["domain"] = {
+        "name": "llm.example.com",
+        "certificate_arn": f"arn:aws:acm:us-east-1:{ACCOUNT_ID}:certificate/abc",
+    }
+    values = exports(monkeypatch, "dev", config)
+    assert values["gateway_url"] == "https://llm.example.com"
+    assert values["workloads"]["ticket-triage"]["url"] == "https://llm.example.com/v1/chat/completions"
