@@ -63,12 +63,14 @@ def build_report(stack: str, root: Path | None = None) -> PlanReport:
     plan = build_plan(loaded.stack, loaded.platform)
     # The program's policy gate stops on a mandatory failure before registering anything; judge the
     # plan here first with the same rules, so the report can show every verdict instead of a bare error.
-    findings = evaluate_plan(plan, estimate(plan))
+    planned = estimate(plan)
+    findings = evaluate_plan(plan, planned)
     if any(f.blocking for f in findings):
-        return PlanReport(plan=plan, resources=(), findings=findings)
+        return PlanReport(plan=plan, resources=(), findings=findings, costs=planned)
     records = record_resources(stack, root)
-    findings = evaluate_plan(plan, estimate(plan, records), records) + evaluate_resources(records, plan)
-    return PlanReport(plan=plan, resources=records, findings=findings)
+    costs = estimate(plan, records)
+    findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
+    return PlanReport(plan=plan, resources=records, findings=findings, costs=costs)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from inferplan import graph
+from inferplan.cost.model import Costs
 from inferplan.plan import SCHEMA, Plan
+from inferplan.report import costs as costs_section
 from inferplan.report import mermaid as mermaid_section
 from inferplan.report import policy as policy_section
 from inferplan.report import resources as resources_section
 from inferplan.report import routes as routes_section
 from inferplan.resources import ResourceRecord
 from inferplan.rules import Finding
+from inferplan.sizing import export as sizing_section
 
 FORMATS = ("text", "json", "markdown")
 
@@ -28,6 +31,7 @@ class PlanReport:
     plan: Plan
     resources: tuple[ResourceRecord, ...]
     findings: tuple[Finding, ...] = ()  # policy verdicts: plan rules + resource rules (inferplan.rules)
+    costs: Costs | None = None  # priced on the recorded resources (or the plan's bill of materials)
 
     @property
     def to_create(self) -> int:
@@ -56,10 +60,14 @@ def to_json(report: PlanReport) -> dict[str, Any]:
         "environment": plan.platform.environment,
         "summary": {"create": report.to_create},
         "resources": [r.to_json() for r in resources_section.ordered(report.resources)],
+        "models": [sizing_section.model_json(m) for m in plan.models],
+        "pools": [sizing_section.pool_json(p) for p in plan.pools],
         "routes": routes_section.to_json(plan),
         "policy": policy_section.to_json(report.findings),
         "dataflow": graph.to_json(plan),
     }
+    if report.costs is not None:
+        out["costs"] = report.costs.to_json()
     return out
 
 
@@ -68,7 +76,9 @@ def render_text(report: PlanReport) -> str:
     parts = [
         f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
         resources_section.render_text(report.resources),
+        sizing_section.render_text(plan.models, plan.pools),
         routes_section.render_text(plan),
+        costs_section.render_text(report.costs) if report.costs else "",
         policy_section.render_text(report.findings, plan),
         report.plan_line(),
     ]
@@ -81,6 +91,8 @@ def render_markdown(report: PlanReport) -> str:
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
         policy_section.render_markdown(report.findings, plan),
+        costs_section.render_markdown(report.costs) if report.costs else "",
+        sizing_section.render_markdown(plan.models, plan.pools),
         routes_section.render_markdown(plan),
         mermaid_section.render_markdown(plan),
         resources_section.render_markdown(report.resources),

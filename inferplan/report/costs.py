@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from inferplan.cost.model import BUCKETS, CostLine, Costs
 
+TEXT_LINES = 12  # the terminal shows the largest lines; JSON and Markdown carry every line
+
 
 def _usd(value: float) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
@@ -43,10 +45,17 @@ def render_text(costs: Costs) -> str:
     out.append("  buckets (expected / worst case):")
     worst = costs.buckets_worst_case
     out += [f"    {b:<16} {_usd(costs.buckets[b]):>12} {_usd(worst[b]):>12}" for b in BUCKETS]
-    out.append("  lines (expected / worst case):")
-    width = max((len(_line_label(ln)) for ln in costs.lines), default=0)
-    for ln in sorted(costs.lines, key=lambda ln: ln.worst_case_usd, reverse=True):
+    ranked = sorted(costs.lines, key=lambda ln: ln.worst_case_usd, reverse=True)
+    shown, rest = ranked[:TEXT_LINES], ranked[TEXT_LINES:]
+    out.append(f"  largest lines (expected / worst case), {len(shown)} of {len(ranked)}:")
+    width = max((len(_line_label(ln)) for ln in shown), default=0)
+    for ln in shown:
         out.append(f"    {_line_label(ln):<{width}} {_usd(ln.monthly_usd):>12} {_usd(ln.worst_case_usd):>12}")
+    if rest:
+        rest_expected = sum(ln.monthly_usd for ln in rest)
+        rest_worst = sum(ln.worst_case_usd for ln in rest)
+        label = f"{len(rest)} more lines (--format json or markdown lists them)"
+        out.append(f"    {label:<{width}} {_usd(rest_expected):>12} {_usd(rest_worst):>12}")
     for o in costs.outcomes:
         parts = [f"{t} {_per(v)}" for t, v in o.per_target.items()]
         routed = f"; as routed {_per(o.routed_usd)}" if o.routed_usd is not None else ""

@@ -54,3 +54,27 @@ def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
             f"(min {p.min_nodes}, max {limit}), root volume {p.root_volume_gib} GiB"
         )
     return "\n".join(lines)
+
+
+def render_markdown(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
+    """The sizing table of a PR comment, with the exact `vllm serve` arguments."""
+    if not models:
+        return ""
+    lines = [
+        "### Models",
+        "",
+        "| model | pool | shape | TP × replicas/node | weights GiB | KV GiB | max seqs | calls/min/node | peak/min | nodes |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in models:
+        lines.append(
+            f"| `{m.name}` ({m.model_id}, {m.quantization}) | {m.pool} | {m.instance_type} | "
+            f"{m.tensor_parallel} × {m.replicas_per_node} | {m.weights_gib:.1f} | {m.kv_cache_gib:.1f} | "
+            f"{m.max_concurrency} | {m.calls_per_min:,.0f} | {m.peak_calls_per_min:,.0f} | {m.nodes_needed} |"
+        )
+    lines += ["", "<details><summary>vLLM arguments</summary>", ""]
+    for m in models:
+        lines.append(f"- `{m.name}`: `vllm serve {m.model_id} {' '.join(m.vllm_args)}`")
+    lines += ["", "</details>"]
+    del pools  # pools are summarised in the text report; the table above carries their shapes
+    return "\n".join(lines)
