@@ -3,7 +3,9 @@
 Pure on purpose (no Pulumi): the VllmService component passes the bucket name through `.apply` and
 base64-encodes what `user_data` returns, so the whole boot sequence is testable with plain calls.
 
-What the node does, and why it needs nothing from the internet:
+The node is the AWS Deep Learning Base GPU AMI (components/gpu_pool.py), which ships Docker with the
+NVIDIA container toolkit, the AWS CLI and the SSM agent. What the node does, and why it needs nothing
+from the internet:
 - weights: `aws s3 sync s3://<bucket>/models/<model>/` through the VPC's S3 gateway endpoint, on
   every boot (a systemd oneshot), so a warm-pool instance stopped mid-download resumes where it was;
 - image: the pinned vLLM OpenAI-compatible image, from Docker Hub through NAT, or — `egress: none` —
