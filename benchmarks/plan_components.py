@@ -12,6 +12,7 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import subprocess
@@ -59,7 +60,7 @@ def plan_end_to_end(stack: str, root: Path) -> int:
     )
     if done.returncode != 0:
         raise SystemExit(f"plan --stack {stack} failed ({done.returncode}): {done.stderr.strip()[-300:]}")
-    return done.stdout.count('"type": "aws:')
+    return sum(1 for r in json.loads(done.stdout)["resources"] if r["type"].startswith("aws:"))
 
 
 def record_in_process(stack: str, root: Path) -> int:
