@@ -200,6 +200,7 @@ class CostLineDelta:
     head_worst: float | None
     base_quantity: float | None = None
     head_quantity: float | None = None
+    base_name: str = ""  # the resource's name in the base, when the line was matched across a rename
 
     @property
     def delta_monthly(self) -> float:
@@ -224,6 +225,7 @@ class CostLineDelta:
             "name": self.name,
             "unit": self.unit,
             "status": self.status,
+            "base_name": self.base_name or self.name,
             "base_quantity": self.base_quantity,
             "head_quantity": self.head_quantity,
             "base_monthly_usd": self.base_monthly,
@@ -304,6 +306,30 @@ def _total(costs: Mapping[str, Any], key: str, lines: Mapping[Any, _LineSum], wo
     return sum(v.worst if worst else v.monthly for v in lines.values())
 
 
+LineKey = tuple[str, str, str]
+
+
+def _pair_lines(
+    before: Mapping[LineKey, _LineSum], after: Mapping[LineKey, _LineSum]
+) -> list[tuple[LineKey | None, LineKey | None]]:
+    """Lines matched across the plans: by (type, name, item), then what is left by (type, item) in name
+    order — the same charge on a renamed resource (e.g. a plan the gate stopped, priced from the spec
+    with derived names) is one line that may have moved, not a removal plus an addition."""
+    pairs: list[tuple[LineKey | None, LineKey | None]] = [(k, k) for k in sorted(set(before) & set(after))]
+    gone: dict[tuple[str, str], list[LineKey]] = {}
+    new: dict[tuple[str, str], list[LineKey]] = {}
+    for key in sorted(set(before) - set(after)):
+        gone.setdefault((key[0], key[2]), []).append(key)
+    for key in sorted(set(after) - set(before)):
+        new.setdefault((key[0], key[2]), []).append(key)
+    for group in sorted(set(gone) | set(new)):
+        olds, news = gone.get(group, []), new.get(group, [])
+        matched = min(len(olds), len(news)) if group[0] else 0  # usage lines ("" type) keep their names
+        pairs += list(zip(olds[:matched], news[:matched], strict=True))
+        pairs += [(k, None) for k in olds[matched:]] + [(None, k) for k in news[matched:]]
+    return pairs
+
+
 def cost_delta(base: Mapping[str, Any], head: Mapping[str, Any]) -> CostDelta | None:
     """None unless both plans were priced (an empty base counts as priced at zero)."""
     head_costs = head.get("costs")
@@ -316,12 +342,15 @@ def cost_delta(base: Mapping[str, Any], head: Mapping[str, Any]) -> CostDelta | 
         base_costs = {}
     before, after = _cost_lines(base_costs), _cost_lines(head_costs)
     lines: list[CostLineDelta] = []
-    for key in sorted(set(before) | set(after)):
-        b, a = before.get(key), after.get(key)
+    for base_key, head_key in _pair_lines(before, after):
+        b, a = before.get(base_key) if base_key else None, after.get(head_key) if head_key else None
+        key = head_key or base_key
+        assert key is not None
         line = CostLineDelta(
             item=key[2],
             type=key[0],
             name=key[1],
+            base_name=base_key[1] if base_key and base_key != key else "",
             unit=(a or b or _LineSum()).unit,
             base_monthly=round(b.monthly, 2) if b else None,
             head_monthly=round(a.monthly, 2) if a else None,

@@ -24,6 +24,7 @@ MAX_NAMES = 6  # downstream names listed before "+N more"
 MAX_COST_LINES = 20
 MAX_HUNKS = 3  # changed line groups shown for one long string input
 COLLAPSE_ROWS = 20  # a resource table longer than this is folded into <details>
+BLOCKED_COSTS = "The head is priced from the plan alone: its resources were not registered."
 BLOCKED_HEAD = (
     "The policy gate stopped the head plan, so the program registered no resources: resource changes "
     "are not known until the failing mandatory rules pass (or are waived)."
@@ -192,12 +193,13 @@ def _resources_md(diff: PlanDiff) -> str:
     return f"#### {title}\n\n" + "\n".join(rows)
 
 
-def _costs_md(costs: CostDelta | None) -> str:
+def _costs_md(costs: CostDelta | None, blocked: str | None = None) -> str:
     if costs is None:
         return ""
     rows = [
         "#### Cost (USD per month)",
         "",
+        *([f"_{BLOCKED_COSTS}_", ""] if blocked == "head" else []),
         "| item | resource | expected | Δ expected | worst case | Δ worst case |",
         "|---|---|---|---|---|---|",
         f"| **total** | | {money(costs.base_expected)} → {money(costs.head_expected)} | "
@@ -216,10 +218,11 @@ def _costs_md(costs: CostDelta | None) -> str:
     hidden = len(costs.lines) - MAX_COST_LINES
     if hidden > 0:
         rows += ["", f"{hidden} smaller line(s) moved too (see `--format json`)."]
-    if costs.head_api_only is not None and costs.base_api_only is not None:
+    api_only = (costs.base_api_only, costs.head_api_only)
+    if api_only[0] is not None and api_only[1] is not None and abs(api_only[1] - api_only[0]) >= 0.005:
         rows += [
             "",
-            f"API-only alternative: {money(costs.base_api_only)} → {money(costs.head_api_only)} per month.",
+            f"API-only alternative: {money(api_only[0])} → {money(api_only[1])} per month.",
         ]
     return "\n".join(rows)
 
@@ -305,7 +308,7 @@ def render_markdown(diff: PlanDiff) -> str:
     parts = [
         first,
         _policy_md(diff.policy),
-        _costs_md(diff.costs),
+        _costs_md(diff.costs, diff.blocked),
         _resources_md(diff) if diff.blocked != "head" else BLOCKED_HEAD,
         _routes_md(diff.routes),
         _downstream_md(diff),

@@ -125,3 +125,44 @@ def test_a_stack_absent_from_the_base_is_all_added() -> None:
     assert {r.action for r in diff.resources} == {"create"}
     # A new stack's verdicts that fail would be new failures; prod-eu passes them all.
     assert diff.policy is not None and not diff.policy.failing
+
+
+# ------------------------------------------------------------------------------------------------- costs
+
+
+def test_raising_max_nodes_moves_the_worst_case_by_one_node_and_not_the_expected_cost() -> None:
+    base, head = example_plan("prod-eu"), edited_plan("raise-h100-and-context")
+    diff = diff_plans(base, head)
+    costs = diff.costs
+    assert costs is not None
+    assert costs.base_expected == base["costs"]["monthly_expected_usd"]
+    assert costs.head_worst == head["costs"]["monthly_worst_case_usd"]
+    asg_lines = [ln for ln in costs.lines if (ln.type, ln.name) == (ASG, "prod-eu-h100-asg")]
+    assert len(asg_lines) == 1
+    nodes = asg_lines[0]
+    assert nodes.base_worst is not None and nodes.head_worst is not None
+    # The ceiling is max_nodes nodes: 3 → 4, so the line's worst case grows by exactly one node.
+    assert abs(nodes.head_worst / 4 - nodes.base_worst / 3) < 0.01
+    assert nodes.delta_worst > 10_000 and nodes.delta_monthly == 0
+    assert costs.delta_expected == 0  # the peak still needs the same nodes: only the ceiling moved
+    assert abs(costs.delta_worst - sum(ln.delta_worst for ln in costs.lines)) < 0.05
+    assert not [ln for ln in costs.lines if "h200" in ln.name]
+    assert summary_line(diff) == f"+0 ~{diff.changed} -0 · ±$0/mo expected · no policy failing"
+
+
+def test_a_new_stack_costs_everything_it_plans() -> None:
+    head = example_plan("prod-eu")
+    costs = diff_plans(empty_plan("prod-eu"), head).costs
+    assert costs is not None
+    assert costs.base_expected == 0 and costs.head_expected == head["costs"]["monthly_expected_usd"] > 0
+    assert {ln.status for ln in costs.lines} == {"added"}
+
+
+def test_a_blocked_head_is_priced_from_the_plan_without_renamed_lines_showing_as_churn() -> None:
+    """The gate stopped the head, so the cost engine priced it from the spec (derived NAT names): the
+    same NAT gateways must not show as three removed and three added lines."""
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("raise-h100-only"))
+    assert diff.costs is not None
+    assert {ln.status for ln in diff.costs.lines} == {"changed"}
+    assert [ln.name for ln in diff.costs.lines if "natGateway" in ln.type] == []
+    assert "priced from the plan alone" in render_markdown(diff)
