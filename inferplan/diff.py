@@ -552,6 +552,49 @@ def route_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> tuple[Rou
     )
 
 
+# ------------------------------------------------------------------------------------------------ sizing
+
+
+@dataclass(frozen=True)
+class SizingChange:
+    """A served model or GPU pool whose sizing moved (Plan JSON `models` / `pools`, keyed by name)."""
+
+    kind: Literal["model", "pool"]
+    name: str
+    action: Action
+    changes: tuple[InputChange, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "action": self.action,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+def sizing_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> tuple[SizingChange, ...]:
+    """Models and pools added, removed or re-sized; nothing when a plan has no sizing to compare."""
+    out: list[SizingChange] = []
+    for key, kind in (("models", "model"), ("pools", "pool")):
+        after_list, before_list = head.get(key), base.get(key)
+        if not isinstance(after_list, list) or not (isinstance(before_list, list) or _is_empty(base)):
+            continue
+        before = {str(e["name"]): e for e in before_list or [] if isinstance(e, Mapping) and "name" in e}
+        after = {str(e["name"]): e for e in after_list if isinstance(e, Mapping) and "name" in e}
+        for name in sorted(set(before) | set(after)):
+            the_kind: Literal["model", "pool"] = "model" if kind == "model" else "pool"
+            if name not in before:
+                out.append(SizingChange(the_kind, name, "create"))
+            elif name not in after:
+                out.append(SizingChange(the_kind, name, "delete"))
+            else:
+                changes = input_changes(before[name], after[name])
+                if changes:
+                    out.append(SizingChange(the_kind, name, "update", tuple(changes)))
+    return tuple(out)
+
+
 # -------------------------------------------------------------------------------------------------- diff
 
 
@@ -561,6 +604,7 @@ class PlanDiff:
     region: str
     resources: tuple[ResourceChange, ...]
     routes: tuple[RouteChange, ...]
+    sizing: tuple[SizingChange, ...]
     costs: CostDelta | None  # None: a plan was not priced
     policy: PolicyDelta | None  # None: the head has no policy verdicts
     head_topology: Topology
@@ -592,7 +636,7 @@ class PlanDiff:
     def has_changes(self) -> bool:
         policy_changes = bool(self.policy and self.policy.changes)
         costs_moved = bool(self.costs and self.costs.lines)
-        return bool(self.resources or self.routes or policy_changes or costs_moved)
+        return bool(self.resources or self.routes or self.sizing or policy_changes or costs_moved)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -604,6 +648,7 @@ class PlanDiff:
             "summary": {"create": self.added, "update": self.changed, "delete": self.removed},
             "resources": [r.to_json() for r in self.resources],
             "routes": [r.to_json() for r in self.routes],
+            "sizing": [c.to_json() for c in self.sizing],
             "costs": self.costs.to_json() if self.costs else None,
             "policy": self.policy.to_json() if self.policy else None,
         }
@@ -626,6 +671,7 @@ def diff_plans(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
         # A blocked head registered nothing: its resources are unknown, not deleted.
         resources=() if blocked == "head" else _resource_changes(base, head),
         routes=route_changes(base, head),
+        sizing=sizing_changes(base, head),
         costs=cost_delta(base, head),
         policy=policy_delta(base, head),
         head_topology=topology_from_json(head),

@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from inferplan.dependencies import ResourceKey
-from inferplan.diff import CostDelta, InputChange, PlanDiff, PolicyDelta, ResourceChange, RouteChange, Verdict
+from inferplan.diff import (
+    CostDelta,
+    InputChange,
+    PlanDiff,
+    PolicyDelta,
+    ResourceChange,
+    RouteChange,
+    SizingChange,
+    Verdict,
+)
 from inferplan.report.mermaid import mermaid_block
 
 MARK = {"create": "+", "update": "~", "delete": "-"}
@@ -271,6 +280,16 @@ def _routes_md(routes: Sequence[RouteChange]) -> str:
     return "\n".join(rows)
 
 
+def _sizing_md(sizing: Sequence[SizingChange]) -> str:
+    if not sizing:
+        return ""
+    rows = ["#### Sizing", "", "| | kind | name | changed |", "|---|---|---|---|"]
+    for c in sizing:
+        changes = "<br/>".join(_cell(f"`{change_text(x)}`") for x in c.changes)
+        rows.append(f"| {MARK[c.action]} | {c.kind} | `{c.name}` | {changes} |")
+    return "\n".join(rows)
+
+
 def _downstream_md(diff: PlanDiff) -> str:
     roots = root_changes(diff)
     if not roots:
@@ -311,6 +330,7 @@ def render_markdown(diff: PlanDiff) -> str:
         _costs_md(diff.costs, diff.blocked),
         _resources_md(diff) if diff.blocked != "head" else BLOCKED_HEAD,
         _routes_md(diff.routes),
+        _sizing_md(diff.sizing),
         _downstream_md(diff),
     ]
     topology = diff.head_topology
@@ -362,6 +382,11 @@ def render_text(diff: PlanDiff) -> str:
         for route in diff.routes:
             before, after = RouteChange.describe(route.before), RouteChange.describe(route.after)
             lines.append(f"  {route.workload}: {before} → {after}")
+    if diff.sizing:
+        lines += ["", "Sizing"]
+        for sized in diff.sizing:
+            lines.append(f"  {MARK[sized.action]} {sized.kind} {sized.name}")
+            lines.extend(f"        {change_text(x)}" for x in sized.changes)
     roots = root_changes(diff)
     if roots:
         lines += ["", "Downstream"]

@@ -166,3 +166,14 @@ def test_a_blocked_head_is_priced_from_the_plan_without_renamed_lines_showing_as
     assert {ln.status for ln in diff.costs.lines} == {"changed"}
     assert [ln.name for ln in diff.costs.lines if "natGateway" in ln.type] == []
     assert "priced from the plan alone" in render_markdown(diff)
+
+
+def test_sizing_shows_what_a_longer_context_costs_in_concurrency() -> None:
+    diff = diff_plans(example_plan("prod-eu"), edited_plan("raise-h100-and-context"))
+    moved = {(c.kind, c.name): {x.path: (x.before, x.after) for x in c.changes} for c in diff.sizing}
+    assert set(moved) == {("model", "llama-70b"), ("pool", "h100")}
+    assert moved[("model", "llama-70b")]["max_context"] == (16384, 32768)
+    before, after = moved[("model", "llama-70b")]["max_concurrency"]
+    assert after < before  # twice the context, fewer sequences fit the same KV cache
+    assert moved[("pool", "h100")] == {"max_nodes": (3, 4)}
+    assert "| ~ | model | `llama-70b` |" in render_markdown(diff)
