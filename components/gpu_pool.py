@@ -56,10 +56,8 @@ def node_role_name(name_prefix: str, pool: str) -> str:
 def instances_distribution(
     pool: PoolPlan,
 ) -> aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs:
-    """on_demand: all on demand; spot: all spot; mixed: `on_demand_base` on demand, spot above it."""
-    if pool.capacity == "on_demand":
-        base, above = 0, 100
-    elif pool.capacity == "spot":
+    """spot: all spot; mixed: `on_demand_base` on demand, spot above it (on-demand pools need no policy)."""
+    if pool.capacity == "spot":
         base, above = 0, 0
     else:
         base, above = pool.on_demand_base, 0
@@ -294,6 +292,9 @@ class GpuNodePool(pulumi.ComponentResource):
             if pool.warm_pool > 0
             else None
         )
+        # The template's version, not "$Latest": a new version starts an instance refresh.
+        version = self.launch_template.latest_version.apply(str)
+        template_spec = aws.autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version=version)
         self.group = aws.autoscaling.Group(
             f"{base}-asg",
             name=group_name,
@@ -301,13 +302,16 @@ class GpuNodePool(pulumi.ComponentResource):
             max_size=max_nodes,
             desired_capacity=desired,
             vpc_zone_identifiers=list(args.subnet_ids),
-            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
+            # On-demand pools take the template directly: AWS refuses a warm pool on a group with a
+            # mixed-instances policy. Spot and mixed pools need the policy for their distribution.
+            launch_template=template_spec if pool.capacity == "on_demand" else None,
+            mixed_instances_policy=None
+            if pool.capacity == "on_demand"
+            else aws.autoscaling.GroupMixedInstancesPolicyArgs(
                 instances_distribution=instances_distribution(pool),
                 launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
                     launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                        launch_template_id=self.launch_template.id,
-                        # The template's version, not "$Latest": a new version starts an instance refresh.
-                        version=self.launch_template.latest_version.apply(str),
+                        launch_template_id=self.launch_template.id, version=version
                     ),
                     overrides=[
                         aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(

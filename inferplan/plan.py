@@ -28,6 +28,8 @@ NODE_INTERFACE_ENDPOINTS: tuple[str, ...] = (
 )
 # The router reads frontier keys from Secrets Manager; only stacks with frontier entries need it.
 SECRETS_ENDPOINT = "secretsmanager"
+# A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
+AUTOSCALING_ENDPOINT = "autoscaling"
 SCHEMA = "inferplan.plan/v1"
 
 # How traffic finds its way (one internal ALB, two listeners):
@@ -151,7 +153,11 @@ def plan_network(platform: Platform) -> NetworkPlan:
     blocks = list(vpc.subnets(new_prefix=min(vpc.prefixlen + 4, 28)))
     azs = net.availability_zones
     nat = net.egress == "nat"
-    endpoints = NODE_INTERFACE_ENDPOINTS + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+    endpoints = (
+        NODE_INTERFACE_ENDPOINTS
+        + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+        + ((AUTOSCALING_ENDPOINT,) if any(p.warm_pool for p in platform.pools) else ())
+    )
     return NetworkPlan(
         cidr=net.cidr,
         availability_zones=azs,

@@ -296,6 +296,13 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
         if isinstance(low, int) and isinstance(high, int) and low > high:
             problems.append((("pools", index, "min_nodes"), f"must be <= max_nodes ({low} > {high})"))
         warm = item.get("warm_pool", 0)
+        if isinstance(warm, int) and warm > 0 and item.get("capacity", "on_demand") != "on_demand":
+            problems.append(
+                (
+                    ("pools", index, "warm_pool"),
+                    "needs capacity: on_demand (AWS allows no warm pool on spot or mixed groups)",
+                )
+            )
         if isinstance(warm, int) and isinstance(high, int) and warm > high:
             problems.append((("pools", index, "warm_pool"), f"must be <= max_nodes ({warm} > {high})"))
     budget = data.get("budget")

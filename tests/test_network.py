@@ -75,3 +75,14 @@ def test_endpoint_security_group_admits_https_from_the_vpc_only(record):
     [rule] = group.inputs["ingress"]
     assert rule["cidrBlocks"] == [config["inferplan:platform"]["network"]["cidr"]]
     assert (rule["fromPort"], rule["toPort"]) == (443, 443)
+
+
+def test_autoscaling_endpoint_only_where_a_warm_pool_must_report_ready(record):
+    def services(stack):
+        return {
+            e.inputs["serviceName"].rsplit(".", 1)[-1]
+            for e in of_type(record(stack), "aws:ec2/vpcEndpoint:VpcEndpoint")
+        }
+
+    assert "autoscaling" in services("sovereign")  # warm_pool: 1, and no internet to reach the API
+    assert "autoscaling" not in services("dev")

@@ -40,7 +40,6 @@ def pool_records(plan: Plan) -> list[ResourceRecord]:
     limit = plan.platform.autoscaling.max_nodes_per_pool
     for pool in plan.pools:
         tags = _tags(plan, "pool", **{"inferplan:pool": pool.name})
-        spot_only = pool.capacity == "spot"
         percent = 100 if pool.capacity == "on_demand" else 0
         base = pool.on_demand_base if pool.capacity == "mixed" else 0
         max_nodes = pool.max_nodes if pool.max_nodes is not None else limit
@@ -48,18 +47,19 @@ def pool_records(plan: Plan) -> list[ResourceRecord]:
             "minSize": float(pool.min_nodes),
             "maxSize": float(max_nodes),
             "desiredCapacity": float(pool.nodes_needed),
-            "mixedInstancesPolicy": {
+            "tags": _asg_tags(tags),
+        }
+        if pool.capacity == "on_demand":  # the instance type is the launch template's
+            asg["launchTemplate"] = {"version": "1"}
+        else:
+            asg["mixedInstancesPolicy"] = {
                 "instancesDistribution": {
                     "onDemandBaseCapacity": float(base),
                     "onDemandPercentageAboveBaseCapacity": float(percent),
-                    "spotAllocationStrategy": "price-capacity-optimized"
-                    if (spot_only or base or percent < 100)
-                    else "lowest-price",
+                    "spotAllocationStrategy": "price-capacity-optimized",
                 },
                 "launchTemplate": {"overrides": [{"instanceType": pool.instance_type}]},
-            },
-            "tags": _asg_tags(tags),
-        }
+            }
         if pool.warm_pool:
             asg["warmPool"] = {"minSize": float(pool.warm_pool), "poolState": "Stopped"}
         records.append(ResourceRecord("aws:autoscaling/group:Group", plan.name(pool.name, "asg"), asg))

@@ -100,19 +100,15 @@ def test_group_size_follows_the_spec_and_the_plan(stack):
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_on_demand_pools_use_a_mixed_instances_policy_all_on_demand(stack):
+def test_on_demand_pools_take_the_launch_template_directly(stack):
+    # AWS refuses a warm pool on a group with a mixed-instances policy, so on-demand pools have none.
     for pool, records in pools_and_records(stack):
         group = tagged(records, ASG, "inferplan:pool", pool.name)
-        policy = group.inputs["mixedInstancesPolicy"]
-        assert policy["launchTemplate"]["overrides"][0]["instanceType"] == pool.instance_type
-        assert policy["instancesDistribution"]["onDemandPercentageAboveBaseCapacity"] == 100
-        assert group.inputs["capacityRebalance"] is False
-        assert "launchTemplate" not in group.inputs  # only through the mixed policy (resource contract)
         template = tagged(records, LT, "inferplan:pool", pool.name)
-        assert (
-            policy["launchTemplate"]["launchTemplateSpecification"]["launchTemplateId"]
-            == f"{template.name}-id"
-        )
+        assert "mixedInstancesPolicy" not in group.inputs
+        assert group.inputs["launchTemplate"]["id"] == f"{template.name}-id"
+        assert template.inputs["instanceType"] == pool.instance_type
+        assert group.inputs["capacityRebalance"] is False
 
 
 def _capacity(kind, base=0):

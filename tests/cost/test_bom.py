@@ -40,13 +40,17 @@ def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
     plan = plan_of("prod-eu")
     kinds = Counter(r.type for r in bill_of_materials(plan))
     assert kinds["aws:ec2/natGateway:NatGateway"] == 3  # one per AZ in prod
-    assert kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 10  # 8 node endpoints + secretsmanager + S3 gateway
+    assert kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 11  # 8 node + secretsmanager + autoscaling (warm pool) + S3
     assert kinds["aws:autoscaling/group:Group"] == kinds["aws:ec2/launchTemplate:LaunchTemplate"] == 2
     assert kinds["aws:secretsmanager/secret:Secret"] == 1
     groups = [r for r in bill_of_materials(plan) if r.type == "aws:autoscaling/group:Group"]
-    assert all(
-        g.get("mixedInstancesPolicy", "launchTemplate", "overrides", 0, "instanceType") for g in groups
-    )
+    # on-demand pools take the launch template directly (AWS allows no warm pool with a mixed policy)
+    assert all("mixedInstancesPolicy" not in g.inputs and g.get("launchTemplate") for g in groups)
+    templates = [r for r in bill_of_materials(plan) if r.type == "aws:ec2/launchTemplate:LaunchTemplate"]
+    assert {t.tag("inferplan:pool"): t.get("instanceType") for t in templates} == {
+        "h100": "p5.48xlarge",
+        "h200": "p5en.48xlarge",
+    }
     assert {g.tag("inferplan:pool") for g in groups} == {"h100", "h200"}
 
 

@@ -159,3 +159,12 @@ def test_no_traceback_from_the_real_process(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "region: must be a string (got 3)" in done.stderr
+
+
+def test_warm_pool_needs_on_demand_capacity(tmp_path):
+    text = dev_text().replace(
+        "capacity: on_demand, min_nodes: 1, max_nodes: 2}",
+        "capacity: spot, min_nodes: 1, max_nodes: 2, warm_pool: 1}",
+    )
+    [error] = errors_for(tmp_path, text)
+    assert "pools[0].warm_pool: needs capacity: on_demand" in error
