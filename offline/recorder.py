@@ -127,8 +127,13 @@ class _Monitor(pulumi_mocks.MockMonitor):
         return response
 
 
+UNKNOWN = "<unknown at preview>"  # one fixed marker, so two plans of the same stack compare equal
+
+
 def _plain(value: Any) -> Any:
     """Inputs as JSON-able values (secrets stay marked, so a test can see that one was present)."""
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
     if isinstance(value, Mapping):
         if value.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig:
             return {"secret": True}

@@ -53,3 +53,12 @@ def test_unknown_format_is_a_usage_error():
     done = run_plan("--stack", "dev", "--format", "yaml")
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
+
+
+def test_two_plans_of_one_spec_are_identical():
+    # Registration order under mocks varies; the plan must not, or every PR diff would be noise.
+    first = run_plan("--stack", "prod-eu", "--format", "json")
+    second = run_plan("--stack", "prod-eu", "--format", "json")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    assert "object at 0x" not in first.stdout

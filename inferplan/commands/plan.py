@@ -13,6 +13,7 @@ from inferplan.cost import estimate
 from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
 from inferplan.plan import build_plan
 from inferplan.report import FORMATS, PlanReport, render
+from inferplan.report.resources import ordered
 from inferplan.resources import ResourceRecord
 from inferplan.rules import evaluate_plan, evaluate_resources
 from inferplan.stackfile import load_stack, project_root
@@ -67,7 +68,8 @@ def build_report(stack: str, root: Path | None = None) -> PlanReport:
     findings = evaluate_plan(plan, planned)
     if any(f.blocking for f in findings):
         return PlanReport(plan=plan, resources=(), findings=findings, costs=planned)
-    records = record_resources(stack, root)
+    # Registration order varies from run to run; a stable order keeps plans of one spec identical.
+    records = tuple(ordered(record_resources(stack, root)))
     costs = estimate(plan, records)
     findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
     return PlanReport(plan=plan, resources=records, findings=findings, costs=costs)
