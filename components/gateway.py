@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from inferplan.plan import MODEL_HEADER, ROUTER_LISTENER_PORT, Plan
+from inferplan.plan import GATEWAY_TIMEOUT_MS, MODEL_HEADER, ROUTER_LISTENER_PORT, Plan
 
 ROUTES = ("POST /v1/{proxy+}", "GET /v1/models")
-INTEGRATION_TIMEOUT_MS = 30_000  # the HTTP API maximum
+INTEGRATION_TIMEOUT_MS = GATEWAY_TIMEOUT_MS  # the HTTP API maximum
 LOG_RETENTION_DAYS = 30
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",

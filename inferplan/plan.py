@@ -41,6 +41,8 @@ VLLM_PORT = 8000  # vLLM OpenAI-compatible server's default port
 ROUTER_LISTENER_PORT = 80
 MODELS_LISTENER_PORT = 8000
 MODEL_HEADER = "X-Inferplan-Model"
+# API Gateway HTTP APIs end every integration call at 30 s (a hard AWS limit) and do not stream.
+GATEWAY_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from inferplan.resources import ResourceRecord
 from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
 from inferplan.rules.budget import budget_expected, budget_worst_case
-from inferplan.rules.gateway import gateway_auth
+from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, region_checks, residency_dataflow, residency_region
 from inferplan.rules.secrets import secrets_encrypted
@@ -316,6 +316,10 @@ def _frontier_needs_egress(records, context, limits, args):  # type: ignore[no-u
     return frontier_needs_egress(_needs_plan(context, args))
 
 
+def _gateway_timeout(records, context, limits, args):  # type: ignore[no-untyped-def]
+    return gateway_timeout(_needs_plan(context, args))
+
+
 def _gateway_auth(records, context, limits, args):  # type: ignore[no-untyped-def]
     return gateway_auth(records, limits.stack, limits.expects_gateway)
 
@@ -348,6 +352,7 @@ DESCRIPTIONS = {
     "frontier-needs-egress": "A stack without egress declares no frontier entry.",
     "network-private": "No public IPs, nothing internet-facing, no security group ingress from 0.0.0.0/0 or ::/0.",
     "gateway-auth": "Every API route has an authorizer; the stage throttles and writes access logs.",
+    "gateway-timeout": "No workload's latency SLO lets a call run past the gateway's 30 s integration limit.",
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
 }
 
@@ -365,6 +370,7 @@ def build_policies(
         "residency-dataflow": _residency_dataflow,
         "frontier-needs-egress": _frontier_needs_egress,
         "gateway-auth": _gateway_auth,
+        "gateway-timeout": _gateway_timeout,
     }
     resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []

@@ -5,7 +5,7 @@ CrossGuard pack in `policy/`):
 
 * `evaluate_plan(plan, costs)` — the rules a spec can be judged on before anything is registered:
   budget-expected, budget-worst-case, autoscaler-bounded, autoscaler-capacity (advisory),
-  residency-region, residency-dataflow, frontier-needs-egress.
+  residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory).
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
@@ -23,7 +23,7 @@ from inferplan.resources import ResourceRecord
 from inferplan.rules.autoscaler import autoscaler_bounded, autoscaler_capacity, pools_from_plan
 from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, blocking, finding
-from inferplan.rules.gateway import gateway_auth
+from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
 from inferplan.rules.secrets import secrets_encrypted
@@ -87,6 +87,7 @@ def evaluate_plan(
     findings.extend(residency_dataflow(plan))
     findings.extend(egress_resources(plan, records))
     findings.extend(frontier_needs_egress(plan))
+    findings.extend(gateway_timeout(plan))
     return apply_waivers(findings, plan.platform.policy.waivers, today)
 
 

@@ -25,6 +25,7 @@ RULES: dict[str, Severity] = {
     "frontier-needs-egress": "mandatory",
     "network-private": "mandatory",
     "gateway-auth": "mandatory",
+    "gateway-timeout": "advisory",
     "secrets-encrypted": "mandatory",
 }
 

@@ -1,4 +1,5 @@
 """`gateway-auth`: the API gateway authenticates every route, throttles, and writes access logs.
+`gateway-timeout` (advisory): no workload's SLO lets a call outlive the gateway's 30 s limit.
 
 Judged on the resources themselves (what the program or the preview registers), so a route added by
 hand around the planner is caught as well. An `authorizerId` a preview cannot know yet is the id of
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from inferplan.plan import GATEWAY_TIMEOUT_MS, Plan
 from inferplan.resources import ResourceRecord
 from inferplan.rules.findings import Finding, finding, is_unknown
 
@@ -115,3 +117,51 @@ def gateway_auth(
             f"{len(routes)} route(s) with an authorizer; {len(stages)} stage(s) with throttling and access logs",
         ),
     )
+
+
+def gateway_timeout(plan: Plan) -> list[Finding]:
+    """Advisory: a call the SLO lets run past the gateway's 30 s limit is cut with a 504 mid-generation.
+
+    The expected duration is the SLO's ttft + tpot × output_tokens; a workload without an SLO cannot
+    be judged and is named in one pass finding, so nobody reads silence as "fits".
+    """
+    limit_s = GATEWAY_TIMEOUT_MS / 1000
+    findings: list[Finding] = []
+    unjudged: list[str] = []
+    for w in plan.platform.workloads:
+        slo = w.latency_slo_ms
+        if slo is None or slo.tpot is None:
+            unjudged.append(w.name)
+            continue
+        seconds = ((slo.ttft or 0.0) + slo.tpot * w.output_tokens) / 1000
+        if seconds > limit_s:
+            findings.append(
+                finding(
+                    "gateway-timeout",
+                    "warn",
+                    w.name,
+                    f"calls may take {seconds:.0f} s (ttft + tpot x {w.output_tokens} output tokens) but the "
+                    f"gateway ends every call at {limit_s:.0f} s: lower output_tokens or tpot, or call the "
+                    "router from inside the VPC",
+                )
+            )
+        else:
+            findings.append(
+                finding(
+                    "gateway-timeout",
+                    "pass",
+                    w.name,
+                    f"calls take up to {seconds:.0f} s of the {limit_s:.0f} s limit",
+                )
+            )
+    if unjudged:
+        findings.append(
+            finding(
+                "gateway-timeout",
+                "pass",
+                plan.stack,
+                f"no tpot in the latency SLO of {', '.join(unjudged)}: calls longer than {limit_s:.0f} s "
+                "will be cut by the gateway",
+            )
+        )
+    return findings
