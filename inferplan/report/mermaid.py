@@ -30,7 +30,8 @@ OTHER_STYLE = {
     "frontier": "fill:#fff7ed,stroke:#c2410c,color:#431407,stroke-dasharray:4 3",
 }
 REFUSED_STYLE = "stroke:#b91c1c,stroke-width:2px,color:#b91c1c"  # an edge the router refuses
-MAX_EDGE_LABEL_NAMES = 3  # an edge label lists at most this many workloads, then "+N more"
+MAX_EDGE_LABEL_NAMES = 3
+MAX_WORKLOAD_NODES = 40  # more workloads are drawn as one node per sensitivity level  # an edge label lists at most this many workloads, then "+N more"
 
 
 @dataclass(frozen=True)
@@ -255,12 +256,27 @@ def render_mermaid(topology: Topology) -> str:
     for kind, style in OTHER_STYLE.items():
         lines.append(f"  classDef {kind} {style}")
 
+    # Past MAX_WORKLOAD_NODES one node per sensitivity level stands for its workloads: a picture of a
+    # thousand boxes says nothing, and GitHub refuses diagrams over 50,000 characters.
+    grouped_by_level = len(topology.workloads) > MAX_WORKLOAD_NODES
+    sources: dict[str, str] = {}  # workload -> the node that draws it
     if topology.workloads:
         lines.append(f"  subgraph {ids('g', 'workloads')}[{_label('workloads')}]")
-        for w in topology.workloads:
-            level = w.sensitivity if w.sensitivity in SENSITIVITY_STYLE else ""
-            css = f":::{level}" if level else ""
-            lines.append(f"    {ids('w', w.name)}[{_label(w.name, w.sensitivity)}]{css}")
+        if grouped_by_level:
+            counts: dict[str, int] = {}
+            for w in topology.workloads:
+                counts[w.sensitivity] = counts.get(w.sensitivity, 0) + 1
+                sources[w.name] = ids("level", w.sensitivity)
+            for level, count in counts.items():
+                css = f":::{level}" if level in SENSITIVITY_STYLE else ""
+                label = _label(f"{count} {level} workload{'s' if count > 1 else ''}")
+                lines.append(f"    {ids('level', level)}[{label}]{css}")
+        else:
+            for w in topology.workloads:
+                level = w.sensitivity if w.sensitivity in SENSITIVITY_STYLE else ""
+                css = f":::{level}" if level else ""
+                sources[w.name] = ids("w", w.name)
+                lines.append(f"    {sources[w.name]}[{_label(w.name, w.sensitivity)}]{css}")
         lines.append("  end")
 
     router = ids("router", "router")
@@ -290,8 +306,8 @@ def render_mermaid(topology: Topology) -> str:
         lines.append("  end")
 
     edges = 0  # Mermaid numbers edges in the order they are written (for linkStyle)
-    for w in topology.workloads:
-        lines.append(f"  {ids('w', w.name)} --> {router}")
+    for source in dict.fromkeys(sources.values()):
+        lines.append(f"  {source} --> {router}")
         edges += 1
     refused: list[int] = []
     grouped: dict[tuple[str, str, bool, bool], list[str]] = {}

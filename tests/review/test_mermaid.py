@@ -183,3 +183,27 @@ def test_a_refused_fallback_is_a_red_crossed_edge() -> None:
         'router_router -.-x|"refused fallback: contract-extraction"| f_claude_sonnet'
     ]
     assert parses(source) == [True]
+
+
+def test_many_workloads_are_drawn_as_one_node_per_sensitivity_level() -> None:
+    levels = ("public", "internal", "confidential")
+    topology = Topology(
+        stack="big",
+        region="us-east-1",
+        workloads=tuple(WorkloadNode(f"work-{i}", levels[i % 3]) for i in range(300)),
+        pools=(PoolBox("pool-0", "g6e.xlarge", "1–4 nodes"),),
+        models=(ModelNode("model-0", "pool-0"),),
+        frontier=(FrontierNode("claude", "anthropic", ("us-east-1",)),),
+        flows=tuple(Flow(f"work-{i}", "model-0", "model", False) for i in range(300))
+        + tuple(Flow(f"work-{i}", "claude", "frontier", True, allowed=i % 3 < 2) for i in range(300)),
+    )
+    source = render_mermaid(topology)
+    assert re.findall(r"^\s+level_\w+\[(.*)\]:::(\w+)$", source, re.M) == [
+        ('"100 public workloads"', "public"),
+        ('"100 internal workloads"', "internal"),
+        ('"100 confidential workloads"', "confidential"),
+    ]
+    assert source.count(" --> router_router") == 3
+    assert '-->|"work-0, work-1, work-2, +297 more"| m_model_0' in source
+    assert len(source) < 5_000
+    assert parses(source) == [True]
