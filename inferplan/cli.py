@@ -21,7 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "router-config": ("router_config", "print the LiteLLM router config generated for a stack (YAML)"),
     "size": ("size", "memory, tensor-parallel split and throughput of one model on one GPU shape"),
     "breakeven": ("breakeven", "self-hosted vs API-only cost by call volume: break-even figures and chart"),
-    "diff": ("diff", "compare two Plan JSON files: resources, cost and policy deltas, downstream (PR review)"),
+    "diff": (
+        "diff",
+        "compare two Plan JSON files: resources, cost and policy deltas, downstream (PR review)",
+    ),
 }
 
 
