@@ -3,7 +3,8 @@
 Assumptions (each number that is not a price lives in catalog/cost_assumptions.csv with its source):
 
 - A month is `cost.hours_per_month` hours (default 730); calls per month = calls_per_day x hours / 24.
-- A workload's route gets (1 - fallback_rate) of its calls and its fallback gets fallback_rate. Calls
+- A workload's route gets (1 - fallback_rate) of its calls and its fallback gets fallback_rate; a route
+  or fallback the router refuses (confidential data to a frontier API) gets nothing. Calls
   that fail on the route before falling back are not billed twice (timeouts may be, in reality).
 - Frontier spend = those calls x (input x input price + output x output price), catalog per-token
   prices; no prompt caching or batch discounts. Worst case per frontier entry: its monthly_cap_usd
@@ -29,6 +30,7 @@ from inferplan.cost.model import CostLine, line
 from inferplan.cost.prices import ApiPrice, PriceBook
 from inferplan.errors import UserError
 from inferplan.plan import Plan
+from inferplan.router_config import fallback_allowed
 from inferplan.spec import Frontier
 
 DEFAULT_API_ONLY = "anthropic/claude-sonnet-4-5"
@@ -89,13 +91,19 @@ def calls_per_month(plan: Plan, calls_per_day: float) -> float:
 
 
 def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
-    """target (model or frontier name) -> workload -> calls per month."""
+    """target (model or frontier name) -> workload -> calls per month.
+
+    A route or fallback the router refuses (`router_config.fallback_allowed`: e.g. confidential data
+    to a frontier API) carries nothing: the router never sends those calls, so nobody pays for them.
+    """
+    platform = plan.platform
     out: dict[str, dict[str, float]] = {}
-    for w in plan.platform.workloads:
+    for w in platform.workloads:
         calls = calls_per_month(plan, w.calls_per_day)
         share = w.fallback_rate if w.fallback else 0.0
-        out.setdefault(w.route, {})[w.name] = calls * (1 - share)
-        if w.fallback:
+        if fallback_allowed(w, w.route, platform)[0]:
+            out.setdefault(w.route, {})[w.name] = calls * (1 - share)
+        if w.fallback and fallback_allowed(w, w.fallback, platform)[0]:
             out.setdefault(w.fallback, {})[w.name] = calls * share
     return out
 
