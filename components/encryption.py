@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from inferplan.plan import log_group_name
+
 
 @dataclass
 class StackKeyArgs:
@@ -53,7 +55,7 @@ class StackKey(pulumi.ComponentResource):
                     "Resource": "*",
                     "Condition": {
                         "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:/inferplan/{prefix}/*"
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:{log_group_name(prefix, '*')}"
                         }
                     },
                 },

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.logs import stack_log_group
 from inferplan.plan import GATEWAY_TIMEOUT_MS, MODEL_HEADER, ROUTER_LISTENER_PORT, Plan
 
 ROUTES = ("POST /v1/{proxy+}", "GET /v1/models")
 INTEGRATION_TIMEOUT_MS = GATEWAY_TIMEOUT_MS  # the HTTP API maximum
-LOG_RETENTION_DAYS = 30
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
@@ -74,13 +74,13 @@ class InferenceGateway(pulumi.ComponentResource):
         def tagged(name: str) -> dict[str, str]:
             return {**tags, "Name": name}
 
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = stack_log_group(
             plan.name("gateway", "logs"),
-            name=f"/inferplan/{plan.stack}/gateway",
-            retention_in_days=LOG_RETENTION_DAYS,
-            kms_key_id=args.key_arn,
-            tags=tagged(plan.name("gateway", "logs")),
-            opts=child,
+            plan.stack,
+            "gateway",
+            args.key_arn,
+            tagged(plan.name("gateway", "logs")),
+            self,
         )
 
         # --- into the VPC: the link's ENIs may open connections to the ALB's router listener only ---

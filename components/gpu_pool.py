@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.logs import stack_log_group
 from inferplan import cloud_init
 
 # gp3 beyond its 125 MB/s baseline (weights are written from S3 and read into GPU memory at boot); the
@@ -35,7 +36,6 @@ from inferplan.plan import VLLM_PORT, PoolPlan
 # toolkit (Ubuntu 22.04, x86_64; every GPU shape in the catalog is x86_64). Owner "amazon", newest match.
 AMI_NAME = "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) *"
 ROOT_DEVICE = "/dev/sda1"  # the Ubuntu DLAMI's root device, if the lookup does not say
-LOG_RETENTION_DAYS = 30
 AT_CEILING_PERIODS = 3  # five-minute periods at max_nodes before the alarm fires
 GROUP_METRICS = (
     "GroupMinSize",
@@ -114,13 +114,8 @@ class GpuNodePool(pulumi.ComponentResource):
         def tagged(suffix: str) -> dict[str, str]:
             return {**tags, "Name": f"{base}-{suffix}"}
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{base}-logs",
-            name=cloud_init.log_group_name(prefix, pool.name),
-            retention_in_days=LOG_RETENTION_DAYS,
-            kms_key_id=args.key_arn,
-            tags=tagged("logs"),
-            opts=child,
+        self.log_group = stack_log_group(
+            f"{base}-logs", prefix, pool.name, args.key_arn, tagged("logs"), self
         )
 
         self.security_group = aws.ec2.SecurityGroup(

@@ -35,6 +35,7 @@ import pulumi_aws as aws
 from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs
 from components.identity import deployer_principal_arns
 from components.load_balancer import fit_name
+from components.logs import stack_log_group
 from inferplan.cost.bom import ROUTER_CPU_UNITS, ROUTER_MEMORY_MIB
 from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT, Plan
 from inferplan.router_config import VLLM_BASE_URL_ENV, router_config, router_tasks
@@ -47,7 +48,6 @@ CONTAINER = "litellm"
 CONFIG_OBJECT_KEY = "litellm/config.yaml"
 # LiteLLM's unauthenticated liveness endpoint (proxy/health_endpoints/_health_endpoints.py).
 HEALTH_PATH = "/health/liveliness"
-LOG_RETENTION_DAYS = 30
 # The gateway gives up on a call after 30 s (the HTTP API integration limit), so a draining task
 # needs little longer than that to finish what it is serving.
 DEREGISTRATION_DELAY_S = 35
@@ -110,13 +110,13 @@ class Router(pulumi.ComponentResource):
             return {**tags, "Name": name}
 
         # --- logs and the ECS cluster -------------------------------------------------------------
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = stack_log_group(
             plan.name("router", "logs"),
-            name=f"/inferplan/{plan.stack}/router",
-            retention_in_days=LOG_RETENTION_DAYS,
-            kms_key_id=args.key_arn,
-            tags=tagged(plan.name("router", "logs")),
-            opts=child,
+            plan.stack,
+            "router",
+            args.key_arn,
+            tagged(plan.name("router", "logs")),
+            self,
         )
         cluster = aws.ecs.Cluster(
             plan.name("router", "cluster"),

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from components.load_balancer import fit_name
 from inferplan import cloud_init
-from inferplan.plan import MODEL_HEADER, VLLM_PORT, ModelPlan, PoolPlan
+from inferplan.plan import MODEL_HEADER, VLLM_PORT, ModelPlan, PoolPlan, log_group_name
 
 # In-flight generations get this long to finish when a node leaves (scale-in, refresh, spot notice).
 DEREGISTRATION_DELAY_SECONDS = 120
@@ -61,7 +61,7 @@ class VllmService(pulumi.ComponentResource):
                 bucket=bucket,
                 region=args.region,
                 group=cloud_init.group_name(prefix, model.pool),
-                log_group=cloud_init.log_group_name(prefix, model.pool),
+                log_group=log_group_name(prefix, model.pool),
                 image=image,
                 lifecycle_hook=cloud_init.WEIGHTS_READY_HOOK if args.pool.warm_pool > 0 else None,
             )

@@ -72,11 +72,6 @@ def group_name(name_prefix: str, pool: str) -> str:
     return f"{name_prefix}-{pool}-asg"
 
 
-def log_group_name(name_prefix: str, pool: str) -> str:
-    """The pool's log group: under /inferplan/<stack>/, which the stack key lets CloudWatch Logs use."""
-    return f"/inferplan/{name_prefix}/{pool}"
-
-
 def vllm_image(egress: bool, account: str, region: str) -> str:
     """Docker Hub when the VPC has egress; else the mirror in this account's ECR (same repository name)."""
     if egress:

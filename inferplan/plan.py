@@ -31,6 +31,7 @@ SECRETS_ENDPOINT = "secretsmanager"
 # A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
 AUTOSCALING_ENDPOINT = "autoscaling"
 SCHEMA = "inferplan.plan/v1"
+LOG_RETENTION_DAYS = 30  # every log group of a stack (gateway, router, pools)
 
 # How traffic finds its way (one internal ALB, two listeners):
 #   API Gateway --VPC link--> ALB :ROUTER_LISTENER_PORT --> router tasks (LiteLLM on ROUTER_PORT)
@@ -43,6 +44,11 @@ MODELS_LISTENER_PORT = 8000
 MODEL_HEADER = "X-Inferplan-Model"
 # API Gateway HTTP APIs end every integration call at 30 s (a hard AWS limit) and do not stream.
 GATEWAY_TIMEOUT_MS = 30_000
+
+
+def log_group_name(stack: str, what: str) -> str:
+    """A stack's log group: under /inferplan/<stack>/, the prefix the stack key lets CloudWatch Logs use."""
+    return f"/inferplan/{stack}/{what}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.plan import Plan
+from inferplan.plan import LOG_RETENTION_DAYS, Plan
 from inferplan.resources import ResourceRecord
 from inferplan.router_config import router_tasks
 
@@ -89,7 +89,7 @@ def pool_records(plan: Plan) -> list[ResourceRecord]:
             ResourceRecord(
                 "aws:cloudwatch/logGroup:LogGroup",
                 plan.name(pool.name, "logs"),
-                {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": tags},
+                {"retentionInDays": float(LOG_RETENTION_DAYS), "kmsKeyId": "planned", "tags": tags},
             )
         )
     return records
@@ -147,7 +147,7 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
         ResourceRecord(
             "aws:cloudwatch/logGroup:LogGroup",
             plan.name("gateway", "logs"),
-            {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": gateway},
+            {"retentionInDays": float(LOG_RETENTION_DAYS), "kmsKeyId": "planned", "tags": gateway},
         ),
         ResourceRecord(
             "aws:lb/loadBalancer:LoadBalancer",
@@ -177,7 +177,7 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
         ResourceRecord(
             "aws:cloudwatch/logGroup:LogGroup",
             plan.name("router", "logs"),
-            {"retentionInDays": 30.0, "kmsKeyId": "planned", "tags": router},
+            {"retentionInDays": float(LOG_RETENTION_DAYS), "kmsKeyId": "planned", "tags": router},
         ),
         ResourceRecord("aws:s3/bucket:Bucket", plan.name("models"), {"tags": _tags(plan, "model-store")}),
     ]
