@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import private_bucket
+
 # Object-level actions only: bucket-level reads (HeadBucket, Get*Configuration) stay open to IAM so the
 # deployer can refresh and update the bucket.
 OBJECT_ACTIONS = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject")
@@ -54,45 +56,18 @@ class ModelStore(pulumi.ComponentResource):
             lambda a: f"arn:{a[0]}:iam::{a[1]}"
         )
 
-        self.bucket = aws.s3.Bucket(
+        store = private_bucket(
             f"{prefix}-models",
-            bucket=account.apply(lambda a: bucket_name(prefix, a)),
-            tags={**tags, "Name": f"{prefix}-models"},
-            opts=child,
+            account.apply(lambda a: bucket_name(prefix, a)),
+            args.key_arn,
+            {**tags, "Name": f"{prefix}-models"},
+            self,
         )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{prefix}-models-ownership",
-            bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            f"{prefix}-models-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{prefix}-models-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.key_arn
-                    ),
-                    bucket_key_enabled=True,  # one data key per bucket, not a KMS call per object
-                )
-            ],
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{prefix}-models-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+        self.bucket, ownership, public_block, versioning = (
+            store.bucket,
+            store.ownership,
+            store.public_block,
+            store.versioning,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{prefix}-models-lifecycle",

@@ -32,6 +32,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import private_bucket
 from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs
 from components.identity import deployer_principal_arns
 from components.load_balancer import fit_name
@@ -170,48 +171,16 @@ class Router(pulumi.ComponentResource):
 
         # --- the config object ---------------------------------------------------------------------
         config_yaml = config.to_yaml()
-        self.config_bucket = aws.s3.Bucket(
+        config_store = private_bucket(
             plan.name("router-config"),
-            bucket=config_bucket_name(plan.stack, account),
+            config_bucket_name(plan.stack, account),
+            args.key_arn,
+            tagged(plan.name("router-config")),
+            self,
             force_destroy=True,  # it only ever holds the generated config
-            tags=tagged(plan.name("router-config")),
-            opts=child,
         )
-        bucket = self.config_bucket
-        aws.s3.BucketOwnershipControls(
-            plan.name("router-config", "ownership"),
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            plan.name("router-config", "public-access"),
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            plan.name("router-config", "encryption"),
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketVersioning(  # the previous configs stay readable for a rollback
-            plan.name("router-config", "versioning"),
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
+        self.config_bucket = bucket = config_store.bucket
+        public_block = config_store.public_block
         readers = [self.task_role.arn]
         deployer = deployer_principal_arns(identity.arn)
         bucket_policy = aws.s3.BucketPolicy(
