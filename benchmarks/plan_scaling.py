@@ -1,7 +1,8 @@
 """How `plan` grows with the size of a stack: 10, 100 and 1,000 workloads (one model and pool per 10).
 
-Prints a table: wall time and peak memory of the planner (spec → Plan, in this process) and of the
-Pulumi program under mocks (the child process `plan` runs), and the end-to-end time.
+Prints a table: wall time and peak memory of the planner (spec → Plan with sizing, in this process),
+of the Pulumi program under mocks (the child process `plan` runs), the time to price the recorded
+resources, judge the policy rules and render the text plan, and the end-to-end time.
 
     python benchmarks/plan_scaling.py [--sizes 10 100 1000]
 """
@@ -24,9 +25,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inferplan.cost import estimate  # noqa: E402
 from inferplan.plan import build_plan  # noqa: E402
 from inferplan.report import PlanReport, render  # noqa: E402
 from inferplan.resources import ResourceRecord  # noqa: E402
+from inferplan.rules import evaluate_plan, evaluate_resources  # noqa: E402
 from inferplan.stackfile import load_stack  # noqa: E402
 
 SHAPES = ("g6e.xlarge", "g6e.12xlarge", "p5.48xlarge")
@@ -139,7 +142,11 @@ def measure(size: int, root: Path) -> dict[str, float]:
     tracemalloc.stop()
     planner_s = time.perf_counter() - start
     records, program_s, program_mib = record_in_child(stack, root)
-    render(PlanReport(plan=plan, resources=tuple(records)), "text")
+    checked = time.perf_counter()
+    costs = estimate(plan, records)
+    findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
+    render(PlanReport(plan=plan, resources=tuple(records), findings=findings, costs=costs), "text")
+    report_s = time.perf_counter() - checked
     return {
         "workloads": size,
         "models": len(plan.platform.models),
@@ -148,6 +155,7 @@ def measure(size: int, root: Path) -> dict[str, float]:
         "planner_mib": planner_peak / 2**20,
         "program_s": program_s,
         "program_mib": program_mib,
+        "report_s": report_s,
         "total_s": time.perf_counter() - start,
     }
 
@@ -163,14 +171,15 @@ def main() -> None:
         rows = [measure(size, root) for size in args.sizes]
     header = (
         f"{'workloads':>9} {'models':>6} {'resources':>9} {'planner s':>9} {'planner MiB':>11} "
-        f"{'program s':>9} {'program MiB':>11} {'total s':>8}"
+        f"{'program s':>9} {'program MiB':>11} {'cost+policy+render s':>20} {'total s':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
             f"{r['workloads']:>9} {r['models']:>6} {r['resources']:>9} {r['planner_s']:>9.3f} "
-            f"{r['planner_mib']:>11.1f} {r['program_s']:>9.2f} {r['program_mib']:>11.1f} {r['total_s']:>8.2f}"
+            f"{r['planner_mib']:>11.1f} {r['program_s']:>9.2f} {r['program_mib']:>11.1f} "
+            f"{r['report_s']:>20.2f} {r['total_s']:>8.2f}"
         )
 
 
