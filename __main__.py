@@ -111,6 +111,7 @@ for pool in plan.pools:
             user_data=served[0].user_data if served else None,
             target_group_arns=[service.target_group.arn for service in served],
             image=served[0].image if served else None,
+            engine_slots=next((m.max_num_seqs for m in plan.models if m.pool == pool.name), 0),
         ),
     )
 

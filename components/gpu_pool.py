@@ -83,6 +83,7 @@ class GpuNodePoolArgs:
     target_group_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     image: pulumi.Input[str] | None = None  # the vLLM image; an ECR image lets the role pull from it
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)  # e.g. an SNS topic ARN
+    engine_slots: int = 0  # the served model's max_num_seqs: the load the scaling policy normalises by
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -342,24 +343,49 @@ class GpuNodePool(pulumi.ComponentResource):
         )
 
         if serving:
-            aws.autoscaling.Policy(
+            tt = aws.autoscaling
+
+            def engine_metric(
+                ident: str, metric: str
+            ) -> tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs:
+                return tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
+                    id=ident,
+                    return_data=False,
+                    metric_stat=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
+                        stat="Average",
+                        metric=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
+                            namespace=cloud_init.METRIC_NAMESPACE,
+                            metric_name=metric,
+                            dimensions=[
+                                tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
+                                    name=cloud_init.GROUP_DIMENSION, value=group_name
+                                )
+                            ],
+                        ),
+                    ),
+                )
+
+            slots = max(1, args.engine_slots)
+            tt.Policy(
                 f"{base}-queue-depth",
                 name=f"{base}-queue-depth",
                 autoscaling_group_name=self.group.name,
                 policy_type="TargetTrackingScaling",
                 estimated_instance_warmup=cloud_init.ENGINE_WARMUP_SECONDS,
-                target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
-                    # cloud_init.WAITING_TARGET: waiting requests per vLLM engine, averaged over the group.
-                    target_value=cloud_init.WAITING_TARGET,
-                    customized_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
-                        namespace=cloud_init.METRIC_NAMESPACE,
-                        metric_name=cloud_init.WAITING_METRIC,
-                        statistic="Average",
-                        metric_dimensions=[
-                            aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimensionArgs(
-                                name=cloud_init.GROUP_DIMENSION, value=group_name
-                            )
-                        ],
+                target_tracking_configuration=tt.PolicyTargetTrackingConfigurationArgs(
+                    # cloud_init.LOAD_TARGET: (running + waiting) / max_num_seqs per engine, group average.
+                    target_value=cloud_init.LOAD_TARGET,
+                    customized_metric_specification=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
+                        metrics=[
+                            engine_metric("running", cloud_init.RUNNING_METRIC),
+                            engine_metric("waiting", cloud_init.WAITING_METRIC),
+                            tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
+                                id="load",
+                                expression=f"(running + waiting) / {slots}",
+                                label="requests in flight or queued per batch slot",
+                                return_data=True,
+                            ),
+                        ]
                     ),
                 ),
                 opts=child,

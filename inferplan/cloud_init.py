@@ -37,12 +37,13 @@ VLLM_TAG = "v0.33.0"
 # What the node publishes and the pool's target tracking reads (one definition for both sides).
 METRIC_NAMESPACE = "inferplan/vllm"
 WAITING_METRIC = "vllm:num_requests_waiting"
+RUNNING_METRIC = "vllm:num_requests_running"
 GROUP_DIMENSION = "AutoScalingGroupName"
-# Target for the Average of WAITING_METRIC over the group's series (one per vLLM engine): requests
-# queued because the running batch is full. A standing queue of a few requests per engine means the
-# KV cache or max_num_seqs is saturated and time-to-first-token is growing; scale out before it does
-# more. Zero waiting everywhere lets the group scale in towards min_nodes.
-WAITING_TARGET = 3.0
+# Target tracking follows each engine's load: (running + waiting) / max_num_seqs, averaged over the
+# group's series (one per vLLM engine). The waiting queue alone is no target: a group that keeps up
+# reads 0 waiting and target tracking would shrink it to min_nodes, then scale out again once a queue
+# forms — 45-minute cold starts in a loop. Above 1.0 requests queue; 0.8 scales out before they do.
+LOAD_TARGET = 0.8
 
 # How long a fresh node takes to serve: boot, a 70B-class download from S3 (~140 GiB in bf16 at a few
 # hundred MB/s), the image pull, loading weights into GPU memory and CUDA graph capture. The Auto
@@ -282,7 +283,7 @@ def agent_config(node: NodeSpec) -> dict[str, Any]:
                                 "dimensions": [[GROUP_DIMENSION]],
                                 "metric_selectors": [
                                     f"^{WAITING_METRIC}$",
-                                    "^vllm:num_requests_running$",
+                                    f"^{RUNNING_METRIC}$",
                                     "^vllm:(gpu|kv)_cache_usage_perc$",
                                 ],
                             }

@@ -106,6 +106,7 @@ class ModelPlan:
     vllm_args: tuple[str, ...]  # `vllm serve <model_id> <vllm_args...>`
     reason: str = ""  # why it does not fit, or what limited it
     meets_slo: bool = True  # False when even one sequence at a time misses the routed workloads' SLO
+    max_num_seqs: int = 0  # batch slots of one vLLM engine (`--max-num-seqs`); 0 when it does not fit
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,7 @@ def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized, extra_reason
         vllm_args=vllm_args(sized.spec.name, sized.entry, s),
         reason=reason,
         meets_slo=s.meets_slo,
+        max_num_seqs=max(1, s.replica.batch) if s.fits else 0,
     )
 
 

@@ -173,22 +173,32 @@ def test_elb_health_checks_wait_for_a_large_model_download(stack):
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_scaling_tracks_vllm_queue_depth_per_group(stack):
+def test_scaling_tracks_vllm_queue_and_batch_per_engine(stack):
+    # (running + waiting) / max_num_seqs: the waiting queue alone reads 0 on a group that keeps up.
     records = recorded(stack)
     policies = of_type(records, "aws:autoscaling/policy:Policy")
     groups = of_type(records, ASG)
     assert len(policies) == len(groups)
+    slots = {m.pool: m.max_num_seqs for m in plan_of(stack).models}
     for policy in policies:
         assert policy.inputs["policyType"] == "TargetTrackingScaling"
         tracking = policy.inputs["targetTrackingConfiguration"]
-        metric = tracking["customizedMetricSpecification"]
-        assert metric["namespace"] == "inferplan/vllm"
-        assert metric["metricName"] == "vllm:num_requests_waiting"
-        [dimension] = metric["metricDimensions"]
-        assert dimension["name"] == "AutoScalingGroupName"
-        assert dimension["value"] == policy.inputs["autoscalingGroupName"]
-        assert dimension["value"] in {g.inputs["name"] for g in groups}
-        assert tracking["targetValue"] == cloud_init.WAITING_TARGET > 0
+        metrics = {m["id"]: m for m in tracking["customizedMetricSpecification"]["metrics"]}
+        assert metrics["running"]["metricStat"]["metric"]["metricName"] == "vllm:num_requests_running"
+        assert metrics["waiting"]["metricStat"]["metric"]["metricName"] == "vllm:num_requests_waiting"
+        pool = policy.name.removeprefix(f"{stack}-").removesuffix("-queue-depth")
+        assert slots[pool] > 0
+        assert metrics["load"]["expression"] == f"(running + waiting) / {slots[pool]}"
+        assert metrics["load"]["returnData"] is True
+        for ident in ("running", "waiting"):
+            stat = metrics[ident]["metricStat"]
+            assert stat["stat"] == "Average" and metrics[ident]["returnData"] is False
+            assert stat["metric"]["namespace"] == "inferplan/vllm"
+            [dimension] = stat["metric"]["dimensions"]
+            assert dimension["name"] == "AutoScalingGroupName"
+            assert dimension["value"] == policy.inputs["autoscalingGroupName"]
+            assert dimension["value"] in {g.inputs["name"] for g in groups}
+        assert 0 < tracking["targetValue"] == cloud_init.LOAD_TARGET < 1
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
