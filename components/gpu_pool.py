@@ -267,6 +267,8 @@ class GpuNodePool(pulumi.ComponentResource):
             aws.autoscaling.GroupWarmPoolArgs(
                 pool_state="Stopped",  # pay for EBS only; start skips the download
                 min_size=pool.warm_pool,
+                # Equal to min_size, or AWS keeps (max - desired) instances warm, not warm_pool.
+                max_group_prepared_capacity=pool.warm_pool,
                 instance_reuse_policy=aws.autoscaling.GroupWarmPoolInstanceReusePolicyArgs(
                     reuse_on_scale_in=True
                 ),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from inferplan.catalog import Catalog, builtin_catalog
-from inferplan.spec import Platform, Sensitivity
+from inferplan.spec import Platform, Sensitivity, subnet_prefix
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -159,7 +159,7 @@ def plan_network(platform: Platform) -> NetworkPlan:
     """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
     net = platform.network
     vpc = ipaddress.IPv4Network(net.cidr)
-    blocks = list(vpc.subnets(new_prefix=min(vpc.prefixlen + 4, 28)))
+    blocks = list(vpc.subnets(new_prefix=subnet_prefix(vpc.prefixlen)))
     azs = net.availability_zones
     nat = net.egress == "nat"
     endpoints = (

@@ -32,7 +32,7 @@ class Strict(BaseModel):
 
 class Network(Strict):
     cidr: str = "10.40.0.0/16"
-    availability_zones: int = Field(default=2, ge=1, le=6)
+    availability_zones: int = Field(default=2, ge=2, le=6)  # an ALB needs subnets in two AZs
     egress: Literal["nat", "none"] = "nat"
 
     @field_validator("cidr")
@@ -93,7 +93,8 @@ class Pool(Strict):
     name: Name
     instance_type: str  # an EC2 shape from the catalog, or "auto"
     capacity: Literal["on_demand", "spot", "mixed"] = "on_demand"
-    min_nodes: int = Field(default=0, ge=0)
+    # At least one node: scaling reads metrics the nodes publish, so a pool at zero could never scale out.
+    min_nodes: int = Field(default=1, ge=1)
     max_nodes: int | None = Field(default=None, ge=0)
     warm_pool: int = Field(default=0, ge=0)
     on_demand_base: int = Field(default=0, ge=0)  # capacity: mixed — nodes always on demand
@@ -215,6 +216,41 @@ def _names(data: Mapping[str, Any], key: str) -> list[str]:
     return [str(item["name"]) for _, item in _entries(data, key) if "name" in item]
 
 
+SUBNET_PREFIX_MAX = 27  # an ALB needs at least a /27 with 8 free addresses in each of its subnets
+
+
+def subnet_prefix(vpc_prefix: int) -> int:
+    """The prefix of every subnet carved from the VPC: 16 blocks where that leaves a /27 or more."""
+    return min(vpc_prefix + 4, SUBNET_PREFIX_MAX)
+
+
+def _subnet_problems(network: Mapping[str, Any]) -> list[tuple[Path_, str]]:
+    """A VPC block must hold one private subnet per AZ (plus one public per AZ with NAT) of a /27 or more."""
+    cidr, azs, egress = (
+        network.get("cidr", "10.40.0.0/16"),
+        network.get("availability_zones", 2),
+        network.get("egress", "nat"),
+    )
+    try:
+        vpc = ipaddress.IPv4Network(str(cidr), strict=True)
+    except ValueError:
+        return []  # reported by the field validator
+    if not isinstance(azs, int) or not 16 <= vpc.prefixlen <= 24:
+        return []
+    prefix = subnet_prefix(vpc.prefixlen)
+    blocks = 2 ** (prefix - vpc.prefixlen)
+    needed = azs * (2 if egress == "nat" else 1)
+    if needed <= blocks:
+        return []
+    return [
+        (
+            ("network", "cidr"),
+            f"/{vpc.prefixlen} holds {blocks} subnets of /{prefix} (the smallest an ALB accepts); "
+            f"{azs} AZs{' with NAT' if egress == 'nat' else ''} need {needed}: use a larger block or fewer AZs",
+        )
+    ]
+
+
 def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) -> list[tuple[Path_, str]]:
     """Problems that involve more than one entry, found on the raw mapping (tolerant of bad types)."""
     problems: list[tuple[Path_, str]] = []
@@ -305,6 +341,9 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
             )
         if isinstance(warm, int) and isinstance(high, int) and warm > high:
             problems.append((("pools", index, "warm_pool"), f"must be <= max_nodes ({warm} > {high})"))
+    network = data.get("network")
+    if isinstance(network, Mapping):
+        problems.extend(_subnet_problems(network))
     budget = data.get("budget")
     if isinstance(budget, Mapping):
         monthly, cap = budget.get("monthly_usd"), budget.get("hard_cap_usd")

@@ -168,3 +168,28 @@ def test_warm_pool_needs_on_demand_capacity(tmp_path):
     )
     [error] = errors_for(tmp_path, text)
     assert "pools[0].warm_pool: needs capacity: on_demand" in error
+
+
+def test_a_vpc_too_small_for_alb_subnets_in_every_az(tmp_path):
+    text = (
+        dev_text()
+        .replace("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/24")
+        .replace("availability_zones: 2 ", "availability_zones: 6 ")
+    )
+    [error] = errors_for(tmp_path, text)
+    assert (
+        "network.cidr: /24 holds 8 subnets of /27 (the smallest an ALB accepts); 6 AZs with NAT need 12"
+        in error
+    )
+
+
+def test_one_az_is_refused_because_an_alb_needs_two(tmp_path):
+    [error] = errors_for(tmp_path, dev_text().replace("availability_zones: 2 ", "availability_zones: 1 "))
+    assert "network.availability_zones: " in error and "(got 1)" in error
+
+
+def test_a_pool_at_zero_nodes_could_never_scale_out(tmp_path):
+    [error] = errors_for(
+        tmp_path, dev_text().replace("min_nodes: 1, max_nodes: 2", "min_nodes: 0, max_nodes: 2")
+    )
+    assert "pools[0].min_nodes: " in error and "(got 0)" in error
