@@ -27,7 +27,7 @@ NAME_RULE = "lower-case letters, digits and '-', starting with a letter, at most
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Network(Strict):

@@ -90,7 +90,17 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _walk(node: yaml.Node, path: Path_, pos: Positions, dupes: list[tuple[Path_, str]]) -> None:
+def _walk(
+    node: yaml.Node,
+    path: Path_,
+    pos: Positions,
+    dupes: list[tuple[Path_, str]],
+    ancestors: frozenset[int] = frozenset(),
+) -> None:
+    if id(node) in ancestors:  # a YAML alias that contains itself
+        dupes.append((path, "a YAML alias refers to itself; write the value out"))
+        return
+    ancestors = ancestors | {id(node)}
     pos.values[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -101,10 +111,10 @@ def _walk(node: yaml.Node, path: Path_, pos: Positions, dupes: list[tuple[Path_,
                 dupes.append((child, f"duplicate key '{key}' (YAML keeps only the last one)"))
             seen.add(key)
             pos.keys[child] = _mark(key_node)
-            _walk(value_node, child, pos, dupes)
+            _walk(value_node, child, pos, dupes, ancestors)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), pos, dupes)
+            _walk(item, (*path, index), pos, dupes, ancestors)
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster on big stacks
@@ -232,7 +242,12 @@ def load_stack(stack: str, root: Path | None = None) -> LoadedStack:
         )
         hint = did_you_mean(stack, existing) or (f" (stacks here: {', '.join(existing)})" if existing else "")
         raise SpecErrors([SpecError(shown, 1, 1, "", f"no such stack file{hint}")])
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecErrors(
+            [SpecError(shown, 1, 1, "", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]
+        ) from None
     try:
         document, data = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:

@@ -151,7 +151,11 @@ def record(stack: str, config: Mapping[str, Any], program: Path) -> Recording:
     """Run `program` for `stack` with `config` (the stack file's `config:` mapping) under mocks."""
     recording = Recording()
     region = str(config.get("aws:region", "us-east-1"))
-    flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    # YAML makes `expires: 2099-03-31` a date; Pulumi config carries JSON, where it is a string.
+    flat = {
+        key: value if isinstance(value, str) else json.dumps(value, default=str)
+        for key, value in config.items()
+    }
 
     logger = logging.getLogger(f"inferplan.offline.{stack}")
     logger.propagate = False

@@ -20,7 +20,7 @@ Precision = Literal["bf16", "fp8", "int8", "int4", "awq", "mxfp4"]
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     source: str = "stack override"
     as_of: str = "unspecified"
@@ -62,9 +62,9 @@ class GpuEntry(_Row):
     gpu: str
     memory_gib: float = Field(gt=0)
     memory_bandwidth_tb_s: float = Field(gt=0)
-    bf16_dense_tflops: float | None = None
-    fp8_dense_tflops: float | None = None
-    int8_dense_tops: float | None = None
+    bf16_dense_tflops: float | None = Field(default=None, gt=0)
+    fp8_dense_tflops: float | None = Field(default=None, gt=0)
+    int8_dense_tops: float | None = Field(default=None, gt=0)
     interconnect_gb_s: float = Field(default=64.0, gt=0)  # GPU-to-GPU, both directions (NVLink or PCIe)
 
 

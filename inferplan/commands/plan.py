@@ -41,10 +41,10 @@ def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
     )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise UserError(f"the Pulumi program failed under mocks: {tail[0]}", exit_code=1)
+        raise UserError(f"the Pulumi program failed under mocks: {tail[0]}")
     answer = json.loads(done.stdout)
     if answer["failed"]:
-        raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]), exit_code=1)
+        raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]))
     return tuple(
         ResourceRecord(
             type=r["type"],
@@ -75,9 +75,18 @@ def build_report(stack: str, root: Path | None = None) -> PlanReport:
     return PlanReport(plan=plan, resources=records, findings=findings, costs=costs)
 
 
+def write_output(path: Path, text: str) -> None:
+    """Write a file the user named, creating its folder; a path that cannot be written is one line, exit 2."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     report = build_report(args.stack)
     if args.out:
-        args.out.write_text(render(report, "json"))
+        write_output(args.out, render(report, "json"))
     sys.stdout.write(render(report, args.format))
     return EXIT_POLICY if report.blocked else EXIT_OK

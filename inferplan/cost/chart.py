@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inferplan.cost.breakeven import VolumeModel
+from inferplan.errors import UserError
 
 
 def x_range(model: VolumeModel, breakeven: float | None) -> float:
@@ -34,6 +35,8 @@ def _fmt(value: float) -> str:
 
 def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float | None = None) -> Path:
     """Write the chart as PNG to `out` and return the path."""
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out {out}: the chart is a PNG; name a file ending in .png")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +117,11 @@ def plot_breakeven(model: VolumeModel, out: Path, title: str = "", up_to: float 
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, format="png")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
     return out

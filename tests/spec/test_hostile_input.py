@@ -1,0 +1,109 @@
+"""Input that once produced a traceback: each now gives located errors (exit 2) or runs cleanly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inferplan.stackfile import SpecErrors, load_stack
+from tests.conftest import ROOT, stack_config, write_stack
+
+
+def project(tmp_path):
+    """A project root whose code links to this repo and whose stacks/ the test fills."""
+    for name in ("Pulumi.yaml", "__main__.py", "inferplan", "components", "offline"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    (tmp_path / "stacks").mkdir()
+    return tmp_path
+
+
+def cli(root, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "inferplan", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+
+
+def errors(tmp_path, text):
+    (tmp_path / "stacks").mkdir(exist_ok=True)
+    (tmp_path / "stacks" / "Pulumi.bad.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(SpecErrors) as caught:
+        load_stack("bad", tmp_path)
+    return [str(e) for e in caught.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("calls_per_day: 4000", "calls_per_day: .inf", "workloads[0].calls_per_day"),
+        ("monthly_usd: 3000 ", "monthly_usd: .nan ", "budget.monthly_usd"),
+        ("{ttft: 1500,", "{ttft: .inf,", "workloads[0].latency_slo_ms.ttft"),
+    ],
+)
+def test_infinite_and_nan_numbers_are_errors(tmp_path, old, new, path):
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    assert old in text
+    [error] = errors(tmp_path, text.replace(old, new))
+    assert f": {path}: " in error
+
+
+def test_a_gpu_override_needs_positive_throughput(tmp_path):
+    config = stack_config("dev")
+    config["inferplan:platform"]["catalog"] = {
+        "gpus": [{"gpu": "L40S", "memory_gib": 48, "memory_bandwidth_tb_s": 1, "bf16_dense_tflops": -5}]
+    }
+    write_stack(tmp_path, "bad", config)
+    with pytest.raises(SpecErrors) as caught:
+        load_stack("bad", tmp_path)
+    assert "catalog.gpus[0].bf16_dense_tflops: " in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8(tmp_path):
+    [error] = errors(
+        tmp_path, (ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes().replace(b"dev\n", b"d\xffv\n", 1)
+    )
+    assert error.startswith("stacks/Pulumi.bad.yaml:1:1: not UTF-8 text")
+
+
+def test_a_yaml_alias_that_contains_itself(tmp_path):
+    text = "config:\n  aws:region: us-east-1\n  inferplan:platform: {region: us-east-1, a: &x [*x]}\n"
+    found = errors(tmp_path, text)
+    assert any("a YAML alias refers to itself" in e for e in found)
+
+
+def test_a_waiver_with_an_unquoted_date_plans(tmp_path):
+    root = project(tmp_path)
+    text = (
+        (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().replace("monthly_usd: 3000 ", "monthly_usd: 100 ")
+    )
+    text += (
+        "    policy:\n"
+        "      waivers:\n"
+        "        - {rule: budget-expected, subject: waived, reason: approved FIN-142, expires: 2099-03-31}\n"
+    )
+    (root / "stacks" / "Pulumi.waived.yaml").write_text(text)
+    done = cli(root, "plan", "--stack", "waived", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    [waived] = [f for f in json.loads(done.stdout)["policy"] if f["rule"] == "budget-expected"]
+    assert waived["status"] == "fail" and waived["waived"] is True
+
+
+def test_plan_out_into_a_new_folder_and_into_a_directory(tmp_path):
+    done = cli(
+        ROOT, "plan", "--stack", "dev", "--format", "json", "--out", str(tmp_path / "new" / "plan.json")
+    )
+    assert done.returncode == 0 and (tmp_path / "new" / "plan.json").is_file()
+    done = cli(ROOT, "plan", "--stack", "dev", "--out", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: cannot write {tmp_path}")
+
+
+def test_breakeven_chart_must_be_a_png(tmp_path):
+    done = cli(ROOT, "breakeven", "--stack", "dev", "--out", str(tmp_path / "chart.txt"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "name a file ending in .png" in done.stderr
