@@ -16,6 +16,7 @@ from components.network import Network, NetworkArgs
 from components.router import Router, RouterArgs
 from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
+from inferplan.errors import UserError
 from inferplan.plan import build_plan
 from inferplan.rules import evaluate_plan
 from inferplan.stackfile import SpecErrors, positions_for, validate_platform
@@ -32,7 +33,11 @@ except SpecErrors as exc:
         pulumi.log.error(str(error))
     raise pulumi.RunError(f"{len(exc.errors)} invalid spec entries; nothing was registered") from None
 
-plan = build_plan(stack, platform)
+try:
+    plan = build_plan(stack, platform)
+except UserError as exc:  # a spec that validates but cannot be sized (e.g. a model that fits no node)
+    pulumi.log.error(str(exc))
+    raise pulumi.RunError(f"{exc}; nothing was registered") from None
 
 # The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.
 findings = evaluate_plan(plan, estimate(plan))

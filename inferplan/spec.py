@@ -331,6 +331,9 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
         low, high = item.get("min_nodes", 0), item.get("max_nodes")
         if isinstance(low, int) and isinstance(high, int) and low > high:
             problems.append((("pools", index, "min_nodes"), f"must be <= max_nodes ({low} > {high})"))
+        base = item.get("on_demand_base", 0)
+        if isinstance(base, int) and isinstance(high, int) and base > high:
+            problems.append((("pools", index, "on_demand_base"), f"must be <= max_nodes ({base} > {high})"))
         warm = item.get("warm_pool", 0)
         if isinstance(warm, int) and warm > 0 and item.get("capacity", "on_demand") != "on_demand":
             problems.append(

@@ -155,6 +155,12 @@ def residency_dataflow(plan: Plan) -> tuple[Finding, ...]:
                     f"{', '.join(outside)} outside {_allowed(allowed)}; remove that {reach.role} or use an "
                     "endpoint inside the allowed regions"
                 )
+            elif sensitivity in SENSITIVE and not reach.allowed and reach.role == "route":
+                # The router refuses the workload's only route: it would get no alias, every call fails.
+                problems.append(
+                    f"{sensitivity} data is routed to '{reach.endpoint}', which the router refuses "
+                    f"({reach.why}); route it to a self-hosted model"
+                )
             elif sensitivity in SENSITIVE and not reach.allowed:
                 dropped.append(
                     f"the {reach.role} to '{reach.endpoint}' will be dropped by the router ({reach.why}); "

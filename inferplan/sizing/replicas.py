@@ -85,6 +85,16 @@ def _catalog_model(catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision
     return entry, precision, context
 
 
+def _check_calls_fit_context(platform: Platform, spec: Model, context: int) -> None:
+    """A call longer than the served context can never be answered by the model it is routed to."""
+    for w in routed_workloads(platform, spec.name):
+        if w.input_tokens + w.output_tokens > context:
+            raise UserError(
+                f"workloads.{w.name}: input_tokens + output_tokens = {w.input_tokens + w.output_tokens} "
+                f"exceed models.{spec.name}.max_context {context} (raise max_context or shorten the calls)"
+            )
+
+
 def _instance(catalog: Catalog, pool: Pool) -> tuple[InstanceEntry, GpuEntry]:
     instance = catalog.instances.get(pool.instance_type)
     if instance is None:
@@ -236,12 +246,21 @@ def plan_models(
             for spec in platform.models
             if spec.pool == pool.name
         ]
+        for spec, _, _, context, _ in specs:
+            _check_calls_fit_context(platform, spec, context)
         if pool.instance_type == AUTO:
             instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f)
         else:
             instance, gpu = _instance(catalog, pool)
             sized, note = _size_on(specs, instance, gpu, f), ""
         plans = [_model_plan(pool, instance, s, note) for s in sized]
+        for plan in plans:
+            if not plan.fits:  # no node count fixes it: an input error, not a capacity advisory
+                raise UserError(
+                    f"models.{plan.name}: {plan.model_id} ({plan.quantization}) does not fit on pool "
+                    f"'{pool.name}' ({instance.instance_type}): {plan.reason} (lower max_context or "
+                    "quantization, or pick a larger instance_type or `auto`)"
+                )
         model_plans.extend(plans)
         pool_plans.append(
             PoolPlan(

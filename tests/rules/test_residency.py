@@ -91,3 +91,14 @@ def test_confidential_fallback_inside_the_allowed_regions_is_a_warning_because_t
     found = [f for f in residency_dataflow(plan_of("prod-eu", add)) if f.subject == "contract-extraction"]
     assert [(f.status, f.severity) for f in found] == [("warn", "mandatory")]
     assert "dropped by the router" in found[0].message and not found[0].blocking
+
+
+def test_confidential_route_to_a_frontier_inside_the_allowed_regions_fails_because_the_router_refuses_it():
+    # A fallback the router drops is a warning; a refused *route* leaves the workload with no alias at all.
+    def add(platform):
+        platform["frontier"].append(BEDROCK_EU)
+        platform["workloads"][2]["route"] = "claude-eu"
+
+    bad = failures(residency_dataflow(plan_of("prod-eu", add)))
+    assert [(f.rule, f.subject) for f in bad] == [("residency-dataflow", "contract-extraction")]
+    assert "which the router refuses" in bad[0].message and bad[0].blocking

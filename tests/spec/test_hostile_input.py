@@ -107,3 +107,48 @@ def test_breakeven_chart_must_be_a_png(tmp_path):
     done = cli(ROOT, "breakeven", "--stack", "dev", "--out", str(tmp_path / "chart.txt"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "name a file ending in .png" in done.stderr
+
+
+def test_a_model_that_fits_no_node_of_its_pool_is_an_input_error(tmp_path):
+    config = stack_config("dev")
+    config["inferplan:platform"]["models"][0].update(model="deepseek-ai/DeepSeek-V3", quantization=None)
+    del config["inferplan:platform"]["models"][0]["quantization"]
+    root = project(tmp_path)
+    write_stack(root, "huge", config)
+    done = cli(root, "plan", "--stack", "huge")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        "models.llama-8b: deepseek-ai/DeepSeek-V3 (fp8) does not fit on pool 'l40s' (g6e.xlarge)"
+        in done.stderr
+    )
+
+
+def test_calls_longer_than_the_served_context_are_an_input_error(tmp_path):
+    config = stack_config("dev")
+    config["inferplan:platform"]["models"][0]["max_context"] = 512
+    root = project(tmp_path)
+    write_stack(root, "short", config)
+    done = cli(root, "plan", "--stack", "short")
+    assert done.returncode == 2
+    assert (
+        "workloads.ticket-triage: input_tokens + output_tokens = 680 exceed models.llama-8b.max_context 512"
+        in done.stderr
+    )
+
+
+def test_on_demand_base_cannot_exceed_max_nodes(tmp_path):
+    config = stack_config("dev")
+    config["inferplan:platform"]["pools"][0].update(capacity="mixed", on_demand_base=5)
+    write_stack(tmp_path, "bad", config)
+    with pytest.raises(SpecErrors) as caught:
+        load_stack("bad", tmp_path)
+    assert "pools[0].on_demand_base: must be <= max_nodes (5 > 2)" in str(caught.value)
+
+
+def test_the_program_stops_on_a_model_that_fits_no_node_before_registering_anything(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["models"][0]["model"] = "deepseek-ai/DeepSeek-V3"
+    del config["inferplan:platform"]["models"][0]["quantization"]
+    recording = record("dev", config)
+    assert recording.failed and recording.resources == []
+    assert any("does not fit on pool 'l40s'" in e for e in recording.errors)
