@@ -31,10 +31,29 @@ def _unpriced(costs: Costs) -> str:
     return f"; {len(costs.unpriced)} item(s) have no price and are not counted ({shown})"
 
 
+def _unpriced_nodes(costs: Costs, rule: str, stack: str) -> Finding | None:
+    """GPU nodes with no price are the bulk of the bill: a budget judged without them fails closed."""
+    missing = [
+        ln for ln in costs.lines if not ln.priced and ln.bucket == "cloud_gpu" and ln.scales == "nodes"
+    ]
+    if not missing:
+        return None
+    names = ", ".join(f"{ln.item} ({ln.pool})" if ln.pool else ln.item for ln in missing)
+    return finding(
+        rule,
+        "fail",
+        stack,
+        f"cannot check the budget: {names} have no price in the catalog; add `cost.prices` "
+        "instance:<type> or a `catalog.instance_prices` row for the stack's region",
+    )
+
+
 def budget_expected(costs: Costs, monthly_usd: float | None, stack: str) -> Finding:
     """Expected monthly cost (all four buckets) <= budget.monthly_usd."""
     rule = "budget-expected"
     expected = costs.monthly_expected_usd
+    if monthly_usd is not None and (closed := _unpriced_nodes(costs, rule, stack)):
+        return closed
     if monthly_usd is None:
         return finding(rule, "pass", stack, f"no monthly budget configured; expected {_usd(expected)}/month")
     if expected > monthly_usd:
@@ -63,6 +82,8 @@ def budget_worst_case(costs: Costs, hard_cap_usd: float | None, stack: str) -> F
     """Worst month (every pool at max_nodes, every frontier entry at its cap) <= budget.hard_cap_usd."""
     rule = "budget-worst-case"
     worst = costs.monthly_worst_case_usd
+    if hard_cap_usd is not None and (closed := _unpriced_nodes(costs, rule, stack)):
+        return closed
     top = _contributors(costs.largest_contributors(3, worst_case=True), worst_case=True)
     if hard_cap_usd is None:
         return finding(rule, "pass", stack, f"no hard cap configured; worst case {_usd(worst)}/month")

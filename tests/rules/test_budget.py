@@ -85,3 +85,22 @@ def test_a_tight_budget_fails_the_gate_rules_for_the_stack():
         ("budget-worst-case", "dev"),
     }
     assert all(f.blocking for f in failures(found))
+
+
+def test_gpu_nodes_without_a_price_fail_the_budget_closed():
+    # p5e.48xlarge has no on-demand price in the catalog (Capacity Blocks only).
+    from inferplan.cost import estimate
+    from inferplan.plan import build_plan
+    from inferplan.rules.budget import budget_expected, budget_worst_case
+    from inferplan.stackfile import load_stack
+
+    loaded = load_stack("prod-eu")
+    pools = tuple(
+        p.model_copy(update={"instance_type": "p5e.48xlarge"}) if p.name == "h200" else p
+        for p in loaded.platform.pools
+    )
+    plan = build_plan("prod-eu", loaded.platform.model_copy(update={"pools": pools}))
+    costs = estimate(plan)
+    for found in (budget_expected(costs, 1e9, "prod-eu"), budget_worst_case(costs, 1e9, "prod-eu")):
+        assert (found.status, found.subject) == ("fail", "prod-eu")
+        assert "p5e.48xlarge" in found.message and "no price" in found.message
