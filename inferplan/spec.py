@@ -313,6 +313,9 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
                         f"no model or frontier entry named '{target}'{did_you_mean(target, targets)}",
                     )
                 )
+        rate = item.get("fallback_rate", 0)
+        if isinstance(rate, int | float) and rate > 0 and item.get("fallback") is None:
+            problems.append((("workloads", index, "fallback_rate"), "is set but no fallback is named"))
         if isinstance(item.get("route"), str) and item.get("route") == item.get("fallback"):
             problems.append((("workloads", index, "fallback"), "must differ from route"))
         rates = item.get("success_rate")

@@ -26,6 +26,7 @@ from inferplan.cost.usage import Amount, Traffic, traffic
 from inferplan.plan import Plan
 from inferplan.preflight.prices_cache import PriceCache, load_price_cache
 from inferplan.resources import ResourceRecord
+from inferplan.sizing.memory import checkpoint_gib
 
 GIB_IN_GB = 1.073741824
 ASG = "aws:autoscaling/group:Group"
@@ -57,7 +58,8 @@ class PricingContext:
         cls, plan: Plan, records: Sequence[ResourceRecord], prices: PriceBook | None = None
     ) -> PricingContext:
         book = prices or price_book(plan)
-        weights = {m.model_id: m.weights_gib for m in plan.models}
+        # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
+        weights = {m.model_id: checkpoint_gib(plan.catalog.models[m.model_id]) for m in plan.models}
         return cls(
             prices=book,
             hours_per_month=plan.platform.cost.hours_per_month,

@@ -193,3 +193,9 @@ def test_a_pool_at_zero_nodes_could_never_scale_out(tmp_path):
         tmp_path, dev_text().replace("min_nodes: 1, max_nodes: 2", "min_nodes: 0, max_nodes: 2")
     )
     assert "pools[0].min_nodes: " in error and "(got 0)" in error
+
+
+def test_fallback_rate_without_a_fallback(tmp_path):
+    text = dev_text().replace("fallback: claude-haiku, fallback_rate: 0.05", "fallback_rate: 0.05")
+    [error] = errors_for(tmp_path, text)
+    assert "workloads[0].fallback_rate: is set but no fallback is named" in error
