@@ -30,16 +30,12 @@ from inferplan.diff import diff_plans  # noqa: E402
 from inferplan.report import to_json  # noqa: E402
 from inferplan.report.diff_markdown import render_markdown  # noqa: E402
 from inferplan.report.mermaid import render_mermaid  # noqa: E402
-
-PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "inferplan", "components", "offline", "policy")
+from offline.project import linked_project  # noqa: E402
 
 
 def plan_in(root: Path, stack: str, config: dict[str, Any]) -> dict[str, Any]:
     """Plan JSON of `config` in its own project root (so base and head share the stack name)."""
-    root.mkdir()
-    for name in PROJECT_FILES:
-        (root / name).symlink_to(ROOT / name)
-    (root / "stacks").mkdir()
+    linked_project(root)
     (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
     return to_json(build_report(stack, root))
 

@@ -31,6 +31,7 @@ from inferplan.report import PlanReport, render  # noqa: E402
 from inferplan.resources import ResourceRecord  # noqa: E402
 from inferplan.rules import evaluate_plan, evaluate_resources  # noqa: E402
 from inferplan.stackfile import load_stack  # noqa: E402
+from offline.project import linked_project  # noqa: E402
 
 SHAPES = ("g6e.xlarge", "g6e.12xlarge", "p5.48xlarge")
 MODELS = ("meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen3-32B", "meta-llama/Llama-3.3-70B-Instruct")
@@ -93,14 +94,6 @@ def generated_stack(workloads: int) -> dict[str, Any]:
             "workloads": work,
         },
     }
-
-
-def project_copy(into: Path) -> Path:
-    """A project root whose code links to this repo and whose stacks/ we may fill."""
-    for name in ("Pulumi.yaml", "__main__.py", "inferplan", "components", "offline"):
-        (into / name).symlink_to(ROOT / name)
-    (into / "stacks").mkdir()
-    return into
 
 
 def record_in_child(stack: str, root: Path) -> tuple[list[ResourceRecord], float, float]:
@@ -167,7 +160,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = project_copy(Path(tmp))
+        root = linked_project(Path(tmp) / "project")
         rows = [measure(size, root) for size in args.sizes]
     header = (
         f"{'workloads':>9} {'models':>6} {'resources':>9} {'planner s':>9} {'planner MiB':>11} "

@@ -40,7 +40,9 @@ def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
     plan = plan_of("prod-eu")
     kinds = Counter(r.type for r in bill_of_materials(plan))
     assert kinds["aws:ec2/natGateway:NatGateway"] == 3  # one per AZ in prod
-    assert kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 11  # 8 node + secretsmanager + autoscaling (warm pool) + S3
+    assert (
+        kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 11
+    )  # 8 node + secretsmanager + autoscaling (warm pool) + S3
     assert kinds["aws:autoscaling/group:Group"] == kinds["aws:ec2/launchTemplate:LaunchTemplate"] == 2
     assert kinds["aws:secretsmanager/secret:Secret"] == 1
     groups = [r for r in bill_of_materials(plan) if r.type == "aws:autoscaling/group:Group"]

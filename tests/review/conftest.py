@@ -15,27 +15,17 @@ from typing import Any
 
 from inferplan.commands.plan import build_report
 from inferplan.report import to_json
-from tests.conftest import ROOT, stack_config, write_stack
+from offline.project import linked_project
+from tests.conftest import stack_config, write_stack
 
-PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "inferplan", "components", "offline", "policy")
 _roots = tempfile.TemporaryDirectory(prefix="inferplan-review-")
 _counter = itertools.count()
 
 Edit = Callable[[dict[str, Any]], None]
 
 
-def project_copy(into: Path) -> Path:
-    """A project root whose code links to this repo and whose stacks/ a test may fill."""
-    into.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        if (ROOT / name).exists():
-            (into / name).symlink_to(ROOT / name)
-    (into / "stacks").mkdir()
-    return into
-
-
 def new_project() -> Path:
-    return project_copy(Path(_roots.name) / f"project-{next(_counter)}")
+    return linked_project(Path(_roots.name) / f"project-{next(_counter)}")
 
 
 def plan_json(stack: str, edit: Edit | None = None, root: Path | None = None) -> dict[str, Any]:

@@ -9,15 +9,12 @@ import sys
 import pytest
 
 from inferplan.stackfile import SpecErrors, load_stack
+from offline.project import linked_project
 from tests.conftest import ROOT, stack_config, write_stack
 
 
 def project(tmp_path):
-    """A project root whose code links to this repo and whose stacks/ the test fills."""
-    for name in ("Pulumi.yaml", "__main__.py", "inferplan", "components", "offline"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    (tmp_path / "stacks").mkdir()
-    return tmp_path
+    return linked_project(tmp_path / "project")
 
 
 def cli(root, *args):
