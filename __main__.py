@@ -16,10 +16,10 @@ from components.network import Network, NetworkArgs
 from components.router import Router, RouterArgs
 from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
-from inferplan.errors import UserError
+from inferplan.errors import SpecInputError, UserError
 from inferplan.plan import build_plan
 from inferplan.rules import evaluate_plan
-from inferplan.stackfile import SpecErrors, positions_for, validate_platform
+from inferplan.stackfile import SpecErrors, located, positions_for, validate_platform
 
 stack = pulumi.get_stack()
 try:
@@ -36,7 +36,7 @@ except SpecErrors as exc:
 try:
     plan = build_plan(stack, platform)
 except UserError as exc:  # a spec that validates but cannot be sized (e.g. a model that fits no node)
-    pulumi.log.error(str(exc))
+    pulumi.log.error(str(located(exc, stack) if isinstance(exc, SpecInputError) else exc))
     raise pulumi.RunError(f"{exc}; nothing was registered") from None
 
 # The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.

@@ -11,8 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from inferplan.errors import EXIT_INVALID, UserError
-from inferplan.stackfile import SpecErrors
+from inferplan.errors import EXIT_INVALID, SpecInputError, UserError
+from inferplan.stackfile import SpecErrors, located
 
 # name -> (module under inferplan.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         noun = "error" if len(exc.errors) == 1 else "errors"
         print(f"{len(exc.errors)} {noun}; nothing was planned.", file=sys.stderr)
         return EXIT_INVALID
+    except SpecInputError as exc:
+        stack = getattr(args, "stack", None)
+        print(located(exc, stack) if isinstance(stack, str) else f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -13,3 +13,26 @@ class UserError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_INVALID):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+SpecPath = tuple[str | int, ...]
+
+
+def format_path(path: SpecPath) -> str:
+    """`workloads[2].sensitivity`, the way every error names a spec field."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class SpecInputError(UserError):
+    """A spec that validates but cannot be planned, found later (sizing, pricing): it names the field.
+
+    Callers that know the stack file turn it into a `file:line:col: path: message` error.
+    """
+
+    def __init__(self, path: SpecPath, message: str):
+        super().__init__(f"{format_path(path)}: {message}")
+        self.path = path
+        self.message = message

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from inferplan.errors import SpecInputError, format_path
 from inferplan.spec import NAME_RULE, Path_, Platform, cross_reference_problems, did_you_mean
 
 PLATFORM_KEY = "inferplan:platform"
@@ -77,13 +78,6 @@ class LoadedStack:
 
 def stack_file(stack: str, root: Path) -> Path:
     return root / STACKS_DIR / f"Pulumi.{stack}.yaml"
-
-
-def format_path(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -307,3 +301,10 @@ def positions_for(stack: str, root: Path | None = None) -> Positions:
     positions = Positions(shown, root=_mark(platform_pair[0]))
     _walk(platform_pair[1], (), positions, [])
     return positions
+
+
+def located(error: SpecInputError, stack: str, root: Path | None = None) -> SpecError:
+    """A sizing- or pricing-time error, placed in the stack file like a validation error."""
+    positions = positions_for(stack, root)
+    line, col = positions.of(error.path)
+    return SpecError(positions.file, line, col, format_path(error.path), error.message)

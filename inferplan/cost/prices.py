@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inferplan.catalog import Catalog, builtin_catalog, read_rows
-from inferplan.errors import UserError
+from inferplan.errors import SpecInputError, UserError
 from inferplan.preflight.prices_cache import PriceCache
 
 BASE_REGION = "us-east-1"
@@ -215,7 +215,7 @@ class PriceBook:
                     "spot_discount:<type> or api:<provider>/<model>:input|output"
                 )
             )
-            raise UserError(f"cost.prices: '{key}' prices nothing ({hint})")
+            raise SpecInputError(("cost", "prices", key), f"prices nothing ({hint})")
 
     def _override(self, key: str, unit: str) -> Price | None:
         if key not in self.overrides:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from inferplan.cost.model import CostLine, line
 from inferplan.cost.prices import ApiPrice, PriceBook
-from inferplan.errors import UserError
+from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
 from inferplan.router_config import fallback_allowed
 from inferplan.spec import Frontier
@@ -205,15 +205,24 @@ def api_only_price(plan: Plan, prices: PriceBook) -> ApiPrice:
         provider, model = choice.split("/", 1)
     else:
         names = [f.name for f in plan.platform.frontier]
-        raise UserError(
-            f"cost.api_only_model: '{choice}' is neither a frontier entry ({', '.join(names) or 'none'}) "
-            "nor a catalog 'provider/model'"
+        raise SpecInputError(
+            ("cost", "api_only_model"),
+            f"'{choice}' is neither a frontier entry ({', '.join(names) or 'none'}) nor a catalog "
+            "'provider/model'",
         )
     price = prices.api(provider, model)
     if price is None:
-        raise UserError(
-            f"cost.api_only_model: no price for {provider}/{model} in inferplan/catalog/api_prices.csv "
-            f"(add cost.prices api:{provider}/{model}:input and :output)"
+        # Blame the field the choice came from: the stack's own setting, else the frontier entry.
+        frontier = plan.platform.frontier
+        where: tuple[str | int, ...] = (
+            ("cost", "api_only_model")
+            if plan.platform.cost.api_only_model is not None or entry is None
+            else ("frontier", next(i for i, f in enumerate(frontier) if f.name == entry.name), "model")
+        )
+        raise SpecInputError(
+            where,
+            f"no price for {provider}/{model} in inferplan/catalog/api_prices.csv "
+            f"(add cost.prices api:{provider}/{model}:input and :output)",
         )
     return price
 

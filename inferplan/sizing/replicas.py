@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
-from inferplan.errors import UserError
+from inferplan.errors import SpecInputError
 from inferplan.plan import ModelPlan, PoolPlan
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.split import Sizing, size_model
@@ -65,23 +65,31 @@ def demand(platform: Platform, model_name: str) -> Demand:
     return Demand(peak, mix, Slo(min(ttfts) if ttfts else None, min(tpots) if tpots else None))
 
 
-def _catalog_model(catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
+def _index(names: Sequence[str], name: str) -> int:
+    """Where a named entry sits in its spec list, for a `models[1].model`-style error path."""
+    return names.index(name)
+
+
+def _catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
     entry = catalog.models.get(spec.model)
-    where = f"models.{spec.name}"
+    where = ("models", _index([m.name for m in platform.models], spec.name))
     if entry is None:
-        raise UserError(
-            f"{where}.model: '{spec.model}' is not in the catalog{did_you_mean(spec.model, list(catalog.models))} "
-            "(add it under `catalog.models` in the stack)"
+        raise SpecInputError(
+            (*where, "model"),
+            f"'{spec.model}' is not in the catalog{did_you_mean(spec.model, list(catalog.models))} "
+            "(add it under `catalog.models` in the stack)",
         )
     precision = spec.quantization or entry.native_precision
     if precision not in entry.quantizations:
-        raise UserError(
-            f"{where}.quantization: {entry.id} is not available in {precision} "
-            f"(choose one of {', '.join(entry.quantizations)})"
+        raise SpecInputError(
+            (*where, "quantization"),
+            f"{entry.id} is not available in {precision} (choose one of {', '.join(entry.quantizations)})",
         )
     context = spec.max_context or entry.max_context
     if context > entry.max_context:
-        raise UserError(f"{where}.max_context: {context} exceeds the model's own maximum {entry.max_context}")
+        raise SpecInputError(
+            (*where, "max_context"), f"{context} exceeds the model's own maximum {entry.max_context}"
+        )
     return entry, precision, context
 
 
@@ -89,24 +97,25 @@ def _check_calls_fit_context(platform: Platform, spec: Model, context: int) -> N
     """A call longer than the served context can never be answered by the model it is routed to."""
     for w in routed_workloads(platform, spec.name):
         if w.input_tokens + w.output_tokens > context:
-            raise UserError(
-                f"workloads.{w.name}: input_tokens + output_tokens = {w.input_tokens + w.output_tokens} "
-                f"exceed models.{spec.name}.max_context {context} (raise max_context or shorten the calls)"
+            raise SpecInputError(
+                ("workloads", _index([x.name for x in platform.workloads], w.name), "output_tokens"),
+                f"input_tokens + output_tokens = {w.input_tokens + w.output_tokens} exceed "
+                f"models.{spec.name}.max_context {context} (raise max_context or shorten the calls)",
             )
 
 
-def _instance(catalog: Catalog, pool: Pool) -> tuple[InstanceEntry, GpuEntry]:
+def _instance(platform: Platform, catalog: Catalog, pool: Pool) -> tuple[InstanceEntry, GpuEntry]:
+    where = ("pools", _index([p.name for p in platform.pools], pool.name), "instance_type")
     instance = catalog.instances.get(pool.instance_type)
     if instance is None:
-        raise UserError(
-            f"pools.{pool.name}.instance_type: '{pool.instance_type}' is not in the catalog"
-            f"{did_you_mean(pool.instance_type, [*catalog.instances, AUTO])}"
+        raise SpecInputError(
+            where,
+            f"'{pool.instance_type}' is not in the catalog"
+            f"{did_you_mean(pool.instance_type, [*catalog.instances, AUTO])}",
         )
     gpu = catalog.gpus.get(instance.gpu)
     if gpu is None:
-        raise UserError(
-            f"pools.{pool.name}.instance_type: GPU '{instance.gpu}' of {instance.instance_type} is unknown"
-        )
+        raise SpecInputError(where, f"GPU '{instance.gpu}' of {instance.instance_type} is unknown")
     return instance, gpu
 
 
@@ -191,10 +200,11 @@ def _choose_shape(
         _, _, _, instance, gpu, sized = min(fitting, key=lambda k: k[:3])
         return instance, gpu, sized, f"instance_type auto: no shape carries the peak within {limit} nodes"
     names = ", ".join(spec.name for spec, *_ in specs) or "(no models)"
-    raise UserError(
-        f"pools.{pool.name}.instance_type: auto found no EC2 shape with an on-demand price in "
-        f"{platform.region} that fits {names} within its latency SLO (name an instance_type, lower "
-        "max_context or quantization, or add a price under `catalog.instance_prices`)"
+    raise SpecInputError(
+        ("pools", _index([p.name for p in platform.pools], pool.name), "instance_type"),
+        f"auto found no EC2 shape with an on-demand price in {platform.region} that fits {names} within "
+        "its latency SLO (name an instance_type, lower max_context or quantization, or add a price under "
+        "`catalog.instance_prices`)",
     )
 
 
@@ -242,7 +252,7 @@ def plan_models(
     pool_plans: list[PoolPlan] = []
     for pool in platform.pools:
         specs = [
-            (spec, *_catalog_model(catalog, spec), demand(platform, spec.name))
+            (spec, *_catalog_model(platform, catalog, spec), demand(platform, spec.name))
             for spec in platform.models
             if spec.pool == pool.name
         ]
@@ -251,15 +261,16 @@ def plan_models(
         if pool.instance_type == AUTO:
             instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f)
         else:
-            instance, gpu = _instance(catalog, pool)
+            instance, gpu = _instance(platform, catalog, pool)
             sized, note = _size_on(specs, instance, gpu, f), ""
         plans = [_model_plan(pool, instance, s, note) for s in sized]
         for plan in plans:
             if not plan.fits:  # no node count fixes it: an input error, not a capacity advisory
-                raise UserError(
-                    f"models.{plan.name}: {plan.model_id} ({plan.quantization}) does not fit on pool "
-                    f"'{pool.name}' ({instance.instance_type}): {plan.reason} (lower max_context or "
-                    "quantization, or pick a larger instance_type or `auto`)"
+                raise SpecInputError(
+                    ("models", _index([m.name for m in platform.models], plan.name), "model"),
+                    f"{plan.model_id} ({plan.quantization}) does not fit on pool '{pool.name}' "
+                    f"({instance.instance_type}): {plan.reason} (lower max_context or quantization, or "
+                    "pick a larger instance_type or `auto`)",
                 )
         model_plans.extend(plans)
         pool_plans.append(

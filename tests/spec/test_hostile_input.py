@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,8 @@ import pytest
 from inferplan.stackfile import SpecErrors, load_stack
 from offline.project import linked_project
 from tests.conftest import ROOT, stack_config, write_stack
+
+LOCATED = re.compile(r"^stacks/Pulumi\.[\w-]+\.yaml:\d+:\d+: ")
 
 
 def project(tmp_path):
@@ -114,8 +117,9 @@ def test_a_model_that_fits_no_node_of_its_pool_is_an_input_error(tmp_path):
     write_stack(root, "huge", config)
     done = cli(root, "plan", "--stack", "huge")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert LOCATED.match(done.stderr)
     assert (
-        "models.llama-8b: deepseek-ai/DeepSeek-V3 (fp8) does not fit on pool 'l40s' (g6e.xlarge)"
+        "models[0].model: deepseek-ai/DeepSeek-V3 (fp8) does not fit on pool 'l40s' (g6e.xlarge)"
         in done.stderr
     )
 
@@ -127,8 +131,9 @@ def test_calls_longer_than_the_served_context_are_an_input_error(tmp_path):
     write_stack(root, "short", config)
     done = cli(root, "plan", "--stack", "short")
     assert done.returncode == 2
+    assert LOCATED.match(done.stderr)
     assert (
-        "workloads.ticket-triage: input_tokens + output_tokens = 680 exceed models.llama-8b.max_context 512"
+        "workloads[0].output_tokens: input_tokens + output_tokens = 680 exceed models.llama-8b.max_context 512"
         in done.stderr
     )
 
@@ -149,3 +154,39 @@ def test_the_program_stops_on_a_model_that_fits_no_node_before_registering_anyth
     recording = record("dev", config)
     assert recording.failed and recording.resources == []
     assert any("does not fit on pool 'l40s'" in e for e in recording.errors)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda p: p["pools"][0].update(instance_type="g6e.xlarg"),
+            "pools[0].instance_type: 'g6e.xlarg' is not in the catalog (did you mean 'g6e.xlarge'?)",
+        ),
+        (
+            lambda p: p["models"][0].update(model="meta-llama/Llama-3.1-8B"),
+            "models[0].model: 'meta-llama/Llama-3.1-8B' is not in the catalog (did you mean 'meta-llama/Llama-3.1-8B-Instruct'?)",
+        ),
+        (
+            lambda p: p["models"][0].update(quantization="mxfp4"),
+            "models[0].quantization: meta-llama/Llama-3.1-8B-Instruct is not available in mxfp4",
+        ),
+        (
+            lambda p: p.update(cost={"prices": {"nat_gatway": 0.05}}),
+            "cost.prices.nat_gatway: prices nothing (did you mean 'nat_gateway'?)",
+        ),
+    ],
+)
+def test_errors_found_while_sizing_or_pricing_point_at_the_field(tmp_path, edit, expected):
+    config = stack_config("dev")
+    edit(config["inferplan:platform"])
+    root = project(tmp_path)
+    path = write_stack(root, "late", config)
+    done = cli(root, "plan", "--stack", "late")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert LOCATED.match(line) and expected in line, line
+    where = line.split(":")
+    line_no, col = int(where[1]), int(where[2])
+    field = expected.split(":")[0].rsplit(".", 1)[-1].split("[")[0]
+    assert field in path.read_text().splitlines()[line_no - 1][: col + len(field) + 20] or col == 1
