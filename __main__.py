@@ -57,7 +57,10 @@ network = Network(
 )
 
 key = StackKey(f"{stack}-encryption", StackKeyArgs(name_prefix=stack, region=plan.region, tags=plan.tags))
-StackBudget(f"{stack}-spend", StackBudgetArgs(name_prefix=stack, budget=platform.budget, tags=plan.tags))
+budget = StackBudget(
+    f"{stack}-spend",
+    StackBudgetArgs(name_prefix=stack, budget=platform.budget, tags=plan.tags, key_arn=key.key.arn),
+)
 
 # The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user
 # data, and per pool its Auto Scaling group (v1: one model per pool, so a pool takes its model's).
@@ -117,6 +120,7 @@ for pool in plan.pools:
             target_group_arns=[service.target_group.arn for service in served],
             image=served[0].image if served else None,
             engine_slots=next((m.max_num_seqs for m in plan.models if m.pool == pool.name), 0),
+            alarm_actions=[budget.alert_topic.arn],
         ),
     )
 

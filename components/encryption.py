@@ -29,7 +29,9 @@ class StackKey(pulumi.ComponentResource):
     def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:StackKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identity = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
+        invoke = pulumi.InvokeOptions(parent=self)
+        identity = aws.get_caller_identity(opts=invoke)
+        partition = aws.get_partition(opts=invoke).partition  # aws, aws-cn, aws-us-gov
         account, region, prefix = identity.account_id, args.region, args.name_prefix
         policy = {
             "Version": "2012-10-17",
@@ -37,7 +39,7 @@ class StackKey(pulumi.ComponentResource):
                 {
                     "Sid": "AccountAdministersTheKey",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
                     "Action": "kms:*",
                     "Resource": "*",
                 },
@@ -55,9 +57,18 @@ class StackKey(pulumi.ComponentResource):
                     "Resource": "*",
                     "Condition": {
                         "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:{log_group_name(prefix, '*')}"
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name(prefix, '*')}"
                         }
                     },
+                },
+                {
+                    # Alarms publish to the stack's encrypted alert topic (AWS-managed SNS keys refuse them).
+                    "Sid": "CloudWatchAlarmsToTheAlertTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                 },
             ],
         }
