@@ -43,6 +43,13 @@ def check_plan_json(doc: Any) -> Mapping[str, Any]:
             and isinstance(resource.get("name"), str)
         ):
             raise PlanJsonError(f"not Plan JSON v1: resources[{index}] has no string `type` and `name`")
+        depends = resource.get("depends_on", [])
+        if not (isinstance(depends, list) and all(isinstance(d, str) for d in depends)):
+            raise PlanJsonError(f"not Plan JSON v1: resources[{index}].depends_on is not a list of names")
+        if not isinstance(resource.get("parent", ""), str | None):
+            raise PlanJsonError(f"not Plan JSON v1: resources[{index}].parent is not a name")
+        if not isinstance(resource.get("inputs", {}), Mapping):
+            raise PlanJsonError(f"not Plan JSON v1: resources[{index}].inputs is not an object")
     for key in ("routes", "policy"):
         if key in doc and not isinstance(doc[key], list):
             raise PlanJsonError(f"not Plan JSON v1: `{key}` is not a list")

@@ -294,6 +294,14 @@ def test_money() -> None:
         ({"schema": SCHEMA}, "`resources` is missing or not a list"),
         ({"schema": SCHEMA, "resources": [{"name": "x"}]}, "resources[0] has no string `type` and `name`"),
         ({"schema": SCHEMA, "resources": [], "policy": {}}, "`policy` is not a list"),
+        (
+            {"schema": SCHEMA, "resources": [{"type": "t", "name": "x", "depends_on": 5}]},
+            "resources[0].depends_on is not a list of names",
+        ),
+        (
+            {"schema": SCHEMA, "resources": [{"type": "t", "name": "x", "inputs": []}]},
+            "resources[0].inputs is not an object",
+        ),
     ],
 )
 def test_not_plan_json(doc: Any, message: str) -> None:
