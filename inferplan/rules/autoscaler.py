@@ -138,6 +138,18 @@ def autoscaler_capacity(
                     f"{pool.nodes_needed}, pick a larger instance_type, or expect queueing and fallbacks",
                 )
             )
+        elif slow := next((m for m in models if m.pool == pool.name and not m.meets_slo), None):
+            # More nodes add throughput, not speed: a single sequence already misses the latency SLO.
+            out.append(
+                finding(
+                    rule,
+                    "warn",
+                    pool.name,
+                    f"model '{slow.name}' misses the latency SLO of its workloads on {pool.instance_type} even "
+                    f"one sequence at a time ({slow.reason or 'see the sizing section'}); pick a faster GPU, "
+                    "a lower precision or more tensor parallelism, or relax the SLO",
+                )
+            )
         else:
             out.append(
                 finding(

@@ -87,3 +87,11 @@ def test_evaluate_plan_reports_capacity_as_advisory():
     plan = plan_of("sovereign")
     found = only(evaluate_plan(plan, estimate(plan)), "autoscaler-capacity")
     assert found and {f.severity for f in found} == {"advisory"}
+
+
+def test_capacity_warns_when_a_model_misses_its_slo_one_sequence_at_a_time():
+    plan = plan_of("dev")
+    model = replace(plan.models[0], meets_slo=False, reason="TTFT 900 ms > 500 ms")
+    found = autoscaler_capacity(plan.pools, plan.stack, [model])
+    assert [(f.status, f.subject) for f in found] == [("warn", "l40s")]
+    assert "misses the latency SLO" in found[0].message and "TTFT 900 ms" in found[0].message
