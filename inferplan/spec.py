@@ -226,10 +226,11 @@ def subnet_prefix(vpc_prefix: int) -> int:
 
 def _subnet_problems(network: Mapping[str, Any]) -> list[tuple[Path_, str]]:
     """A VPC block must hold one private subnet per AZ (plus one public per AZ with NAT) of a /27 or more."""
+    defaults = Network()  # the raw mapping may omit keys; the model's own defaults then apply
     cidr, azs, egress = (
-        network.get("cidr", "10.40.0.0/16"),
-        network.get("availability_zones", 2),
-        network.get("egress", "nat"),
+        network.get("cidr", defaults.cidr),
+        network.get("availability_zones", defaults.availability_zones),
+        network.get("egress", defaults.egress),
     )
     try:
         vpc = ipaddress.IPv4Network(str(cidr), strict=True)
