@@ -9,7 +9,7 @@ import pulumi
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.gateway import InferenceGateway, InferenceGatewayArgs
-from components.gpu_pool import GpuNodePool, GpuNodePoolArgs, node_role_name
+from components.gpu_pool import GpuNodePool, GpuNodePoolArgs
 from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs
@@ -17,7 +17,8 @@ from components.router import Router, RouterArgs
 from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
 from inferplan.errors import SpecInputError, UserError
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
+from inferplan.preflight.prices_cache import program_cache
 from inferplan.rules import evaluate_plan
 from inferplan.stackfile import SpecErrors, located, positions_for, validate_platform
 
@@ -34,7 +35,8 @@ except SpecErrors as exc:
     raise pulumi.RunError(f"{len(exc.errors)} invalid spec entries; nothing was registered") from None
 
 try:
-    plan = build_plan(stack, platform)
+    # The price cache only when the user asked for it ($INFERPLAN_USE_PRICE_CACHE, set by `plan --prices-cache`).
+    plan = build_plan(stack, platform, prices_cache=program_cache())
 except UserError as exc:  # a spec that validates but cannot be sized (e.g. a model that fits no node)
     pulumi.log.error(str(located(exc, stack) if isinstance(exc, SpecInputError) else exc))
     raise pulumi.RunError(f"{exc}; nothing was registered") from None
@@ -51,56 +53,30 @@ for finding in failed:
 if failed:
     raise pulumi.RunError(f"policy gate: {len(failed)} mandatory rule(s) failed; nothing was registered")
 
-network = Network(
-    f"{stack}-network",
-    NetworkArgs(network=plan.network, name_prefix=stack, region=plan.region, tags=plan.tags),
-)
-
-key = StackKey(f"{stack}-encryption", StackKeyArgs(name_prefix=stack, region=plan.region, tags=plan.tags))
-budget = StackBudget(
-    f"{stack}-spend",
-    StackBudgetArgs(name_prefix=stack, budget=platform.budget, tags=plan.tags, key_arn=key.key.arn),
-)
+network = Network(f"{stack}-network", NetworkArgs(network=plan.network))
+key = StackKey(f"{stack}-encryption", StackKeyArgs(key=plan.key))
+budget = StackBudget(f"{stack}-spend", StackBudgetArgs(budget=plan.budget, key_arn=key.key.arn))
 
 # The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user
 # data, and per pool its Auto Scaling group (v1: one model per pool, so a pool takes its model's).
 balancer = InternalLoadBalancer(
     f"{stack}-load-balancer",
     InternalLoadBalancerArgs(
-        name_prefix=stack,
-        vpc_id=network.vpc.id,
-        vpc_cidr=plan.network.cidr,
-        subnet_ids=network.private_subnet_ids,
-        tags=plan.tags,
+        balancer=plan.load_balancer, vpc_id=network.vpc.id, subnet_ids=network.private_subnet_ids
     ),
 )
-store = ModelStore(
-    f"{stack}-model-store",
-    ModelStoreArgs(
-        name_prefix=stack,
-        key_arn=key.key.arn,
-        reader_role_names=[node_role_name(stack, pool.name) for pool in plan.pools],
-        tags=plan.tags,
-    ),
-)
-pools_by_name = {pool.name: pool for pool in plan.pools}
+store = ModelStore(f"{stack}-model-store", ModelStoreArgs(store=plan.store, key_arn=key.key.arn))
 services = {
-    model.name: VllmService(
-        f"{stack}-model-{model.name}",
+    service.model.name: VllmService(
+        f"{stack}-model-{service.model.name}",
         VllmServiceArgs(
-            model=model,
-            pool=pools_by_name[model.pool],
-            name_prefix=stack,
-            region=plan.region,
-            egress=plan.network.egress,
+            service=service,
             vpc_id=network.vpc.id,
             bucket=store.bucket.bucket,
             models_listener_arn=balancer.models_listener.arn,
-            rule_priority=priority,
-            tags=plan.tags,
         ),
     )
-    for priority, model in enumerate(plan.models, start=1)
+    for service in plan.services
 }
 for pool in plan.pools:
     served = [services[name] for name in pool.models if name in services]
@@ -108,18 +84,14 @@ for pool in plan.pools:
         f"{stack}-pool-{pool.name}",
         GpuNodePoolArgs(
             pool=pool,
-            name_prefix=stack,
-            region=plan.region,
             vpc_id=network.vpc.id,
             subnet_ids=network.private_subnet_ids,
             load_balancer_security_group_id=balancer.security_group.id,
             bucket_arn=store.bucket.arn,
             key_arn=key.key.arn,
-            tags=plan.tags,
             user_data=served[0].user_data if served else None,
             target_group_arns=[service.target_group.arn for service in served],
             image=served[0].image if served else None,
-            engine_slots=next((m.max_num_seqs for m in plan.models if m.pool == pool.name), 0),
             alarm_actions=[budget.alert_topic.arn],
         ),
     )

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inferplan.cost import estimate  # noqa: E402
-from inferplan.plan import build_plan  # noqa: E402
+from inferplan.planner import build_plan  # noqa: E402
 from inferplan.report import PlanReport, render  # noqa: E402
 from inferplan.resources import ResourceRecord  # noqa: E402
 from inferplan.rules import evaluate_plan, evaluate_resources  # noqa: E402

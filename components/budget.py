@@ -1,7 +1,8 @@
 """AWS Budgets watching the stack's spend, filtered by its cost-allocation tag, and the stack's alert topic.
 
-The topic (SNS, on the stack key) mails `budget.alert_emails`; CloudWatch alarms of the stack (a pool
-sitting at its ceiling) publish to it. Email subscriptions stay pending until each address confirms.
+The topic (SNS, on the stack key) mails the budget's alert emails; CloudWatch alarms of the stack (a
+pool sitting at its ceiling) publish to it. Email subscriptions stay pending until each address
+confirms.
 
 The plan's budget rules block a spec that cannot fit the budget; this watches what the running
 stack actually costs. It only sees spend once `inferplan:stack` is activated as a cost-allocation
@@ -15,54 +16,51 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from inferplan.spec import Budget as BudgetSpec
+from inferplan.plan import BudgetPlan
+
+ACTUAL_ALERT_PERCENTS = (80.0, 100.0)  # of the monthly budget, on actual spend
 
 
 @dataclass
 class StackBudgetArgs:
-    name_prefix: str
-    budget: BudgetSpec
-    tags: dict[str, str]
+    budget: BudgetPlan
     key_arn: pulumi.Input[str]  # the stack key: the alert topic is encrypted with it
 
 
 class StackBudget(pulumi.ComponentResource):
+    alert_topic: aws.sns.Topic
+
     def __init__(self, name: str, args: StackBudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:StackBudget", name, None, opts)
-        spec, emails = args.budget, list(args.budget.alert_emails)
+        plan, child = args.budget, pulumi.ResourceOptions(parent=self)
+        emails = list(plan.alert_emails)
         self.alert_topic = aws.sns.Topic(
-            f"{args.name_prefix}-alerts",
-            name=f"inferplan-{args.name_prefix}-alerts",
+            f"{plan.resource_prefix}-alerts",
+            name=plan.topic_name,
             kms_master_key_id=args.key_arn,
-            tags={**args.tags, "inferplan:component": "budget"},
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=dict(plan.tags),
+            opts=child,
         )
         for index, email in enumerate(emails):
             aws.sns.TopicSubscription(
-                f"{args.name_prefix}-alerts-{index}",
+                f"{plan.resource_prefix}-alerts-{index}",
                 topic=self.alert_topic.arn,
                 protocol="email",
                 endpoint=email,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=child,
             )
         # Actual spend at 80% and 100% of the monthly budget, and a forecast over the hard cap.
-        alerts = [
-            ("ACTUAL", 80.0),
-            ("ACTUAL", 100.0),
-            ("FORECASTED", round(100.0 * spec.hard_cap_usd / spec.monthly_usd, 1)),
+        alerts = [("ACTUAL", p) for p in ACTUAL_ALERT_PERCENTS] + [
+            ("FORECASTED", plan.forecast_alert_percent)
         ]
         aws.budgets.Budget(
-            f"{args.name_prefix}-budget",
-            name=f"inferplan-{args.name_prefix}",
+            f"{plan.resource_prefix}-budget",
+            name=plan.budget_name,
             budget_type="COST",
-            limit_amount=f"{spec.monthly_usd:.2f}",
+            limit_amount=f"{plan.monthly_usd:.2f}",
             limit_unit="USD",
             time_unit="MONTHLY",
-            cost_filters=[
-                aws.budgets.BudgetCostFilterArgs(
-                    name="TagKeyValue", values=[f"user:inferplan:stack${args.name_prefix}"]
-                )
-            ],
+            cost_filters=[aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[plan.cost_filter])],
             notifications=[
                 aws.budgets.BudgetNotificationArgs(
                     comparison_operator="GREATER_THAN",
@@ -75,7 +73,7 @@ class StackBudget(pulumi.ComponentResource):
             ]
             if emails
             else None,
-            tags={**args.tags, "inferplan:component": "budget"},
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=dict(plan.tags),
+            opts=child,
         )
         self.register_outputs({"alert_topic_arn": self.alert_topic.arn})

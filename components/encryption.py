@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from inferplan.plan import log_group_name
+from inferplan.plan import KeyPlan
 
 
 @dataclass
 class StackKeyArgs:
-    name_prefix: str
-    region: str
-    tags: dict[str, str]
+    key: KeyPlan
 
 
 class StackKey(pulumi.ComponentResource):
@@ -32,7 +30,8 @@ class StackKey(pulumi.ComponentResource):
         invoke = pulumi.InvokeOptions(parent=self)
         identity = aws.get_caller_identity(opts=invoke)
         partition = aws.get_partition(opts=invoke).partition  # aws, aws-cn, aws-us-gov
-        account, region, prefix = identity.account_id, args.region, args.name_prefix
+        plan = args.key
+        account, region, prefix = identity.account_id, plan.region, plan.resource_prefix
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -57,7 +56,7 @@ class StackKey(pulumi.ComponentResource):
                     "Resource": "*",
                     "Condition": {
                         "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name(prefix, '*')}"
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:{plan.log_group_pattern}"
                         }
                     },
                 },
@@ -78,7 +77,7 @@ class StackKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json.dumps(policy),
-            tags={**args.tags, "inferplan:component": "encryption"},
+            tags=dict(plan.tags),
             opts=child,
         )
         aws.kms.Alias(

@@ -1,7 +1,8 @@
 """One GPU node pool: an EC2 Auto Scaling group of identical GPU nodes in the private subnets.
 
-Everything here follows the PoolPlan (shape, capacity, min/max, warm pool, root volume); the only
-choices made in this file are hardening and operations defaults:
+Everything here follows the PoolPlan (shape, capacity split, bounds and starting size, warm pool,
+root volume, engine slots, names); the only choices made in this file are hardening and operations
+defaults:
 - launch template: the AWS Deep Learning Base GPU AMI (looked up, see AMI_NAME), IMDSv2 only with a
   hop limit of 2 so containers reach the metadata service, an encrypted gp3 root volume, no public IP,
   detailed monitoring, no key pair;
@@ -24,12 +25,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.logs import stack_log_group
+from components.logs import log_group
 from inferplan import cloud_init
-
-# gp3 beyond its 125 MB/s baseline (weights are written from S3 and read into GPU memory at boot); the
-# cost engine's bill of materials prices the same figures, so they are defined there once.
-from inferplan.cost.bom import ROOT_VOLUME_IOPS, ROOT_VOLUME_THROUGHPUT
 from inferplan.plan import VLLM_PORT, PoolPlan
 
 # AWS Deep Learning Base AMI with the open-source NVIDIA driver, Docker and the NVIDIA container
@@ -48,42 +45,22 @@ GROUP_METRICS = (
 )
 
 
-def node_role_name(name_prefix: str, pool: str) -> str:
-    """IAM role of a pool's nodes; the model store's bucket policy names it before it exists."""
-    return f"{name_prefix}-{pool}-node"
-
-
-def instances_distribution(
-    pool: PoolPlan,
-) -> aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs:
-    """spot: all spot; mixed: `on_demand_base` on demand, spot above it (on-demand pools need no policy)."""
-    if pool.capacity == "spot":
-        base, above = 0, 0
-    else:
-        base, above = pool.on_demand_base, 0
-    return aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
-        on_demand_base_capacity=base,
-        on_demand_percentage_above_base_capacity=above,
-        spot_allocation_strategy="price-capacity-optimized",
-    )
+SPOT_ALLOCATION = "price-capacity-optimized"
+TS = aws.autoscaling  # the target-tracking argument types are long enough without the module path
 
 
 @dataclass
 class GpuNodePoolArgs:
     pool: PoolPlan
-    name_prefix: str
-    region: str
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets of every AZ
     load_balancer_security_group_id: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
-    tags: dict[str, str]
     user_data: pulumi.Input[str] | None = None  # base64 cloud-init (VllmService.user_data)
     target_group_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     image: pulumi.Input[str] | None = None  # the vLLM image; an ECR image lets the role pull from it
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)  # e.g. an SNS topic ARN
-    engine_slots: int = 0  # the served model's max_num_seqs: the load the scaling policy normalises by
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -95,41 +72,43 @@ class GpuNodePool(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:GpuNodePool", name, None, opts)
-        pool, prefix = args.pool, args.name_prefix
-        if pool.max_nodes is None:
-            # The policy gate refuses a pool without a ceiling before any resource is registered.
-            raise pulumi.RunError(
-                f"pool '{pool.name}' has no max_nodes; set one (the autoscaler needs a ceiling)"
-            )
-        child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        base = f"{prefix}-{pool.name}"
-        tags = {**args.tags, "inferplan:component": "pool", "inferplan:pool": pool.name}
-        if pool.models:
-            tags["inferplan:model"] = ",".join(pool.models)
-        group_name = cloud_init.group_name(prefix, pool.name)
-
-        def tagged(suffix: str) -> dict[str, str]:
-            return {**tags, "Name": f"{base}-{suffix}"}
-
-        self.log_group = stack_log_group(
-            f"{base}-logs", prefix, pool.name, args.key_arn, tagged("logs"), self
+        self._pool, self._args = args.pool, args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.log_group = log_group(self._pool.log_group, args.key_arn, self)
+        self.security_group = self._node_security_group()
+        self.role, profile = self._node_role()
+        self.launch_template = self._launch_template(profile)
+        self.group = self._group()
+        if args.target_group_arns:
+            self._scaling_policy()
+        self._ceiling_alarm()
+        self.register_outputs(
+            {
+                "group_name": self.group.name,
+                "launch_template_id": self.launch_template.id,
+                "security_group_id": self.security_group.id,
+                "role_arn": self.role.arn,
+                "log_group": self.log_group.name,
+            }
         )
 
-        self.security_group = aws.ec2.SecurityGroup(
+    def _tagged(self, suffix: str) -> dict[str, str]:
+        return {**self._pool.tags, "Name": f"{self._pool.resource_prefix}-{suffix}"}
+
+    def _node_security_group(self) -> aws.ec2.SecurityGroup:
+        """vLLM's port from the load balancer only; HTTPS out to S3 and the AWS endpoints."""
+        base = self._pool.resource_prefix
+        return aws.ec2.SecurityGroup(
             f"{base}-nodes-sg",
             name=f"{base}-nodes",
-            vpc_id=args.vpc_id,
+            vpc_id=self._args.vpc_id,
             description=f"inferplan {base} GPU nodes: vLLM from the load balancer only",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
                     protocol="tcp",
                     from_port=VLLM_PORT,
                     to_port=VLLM_PORT,
-                    security_groups=[args.load_balancer_security_group_id],
+                    security_groups=[self._args.load_balancer_security_group_id],
                     description="vLLM from the internal load balancer",
                 )
             ],
@@ -142,13 +121,20 @@ class GpuNodePool(pulumi.ComponentResource):
                     description="HTTPS: S3 and AWS endpoints (and the image registry via NAT, if any)",
                 )
             ],
-            tags=tagged("nodes"),
-            opts=child,
+            tags=self._tagged("nodes"),
+            opts=self._child,
         )
 
-        self.role = aws.iam.Role(
+    def _node_role(self) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
+        """The instance role: its models' weights, its log group, its launch hook, its image."""
+        pool, args, base = self._pool, self._args, self._pool.resource_prefix
+        invoke = pulumi.InvokeOptions(parent=self)
+        # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        role = aws.iam.Role(
             f"{base}-node-role",
-            name=node_role_name(prefix, pool.name),
+            name=pool.role_name,
             description=f"inferplan {base} GPU nodes",
             assume_role_policy=json.dumps(
                 {
@@ -162,23 +148,23 @@ class GpuNodePool(pulumi.ComponentResource):
                     ],
                 }
             ),
-            tags=tagged("node"),
-            opts=child,
+            tags=self._tagged("node"),
+            opts=self._child,
         )
         aws.iam.RolePolicyAttachment(
             f"{base}-node-ssm",
-            role=self.role.name,
+            role=role.name,
             policy_arn=partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-            opts=child,
+            opts=self._child,
         )
 
         def policy(partition: str, account: str, image: str | None, bucket: str, key: str, logs: str) -> str:
             context = _PolicyContext(
                 partition=partition,
                 account=account,
-                region=args.region,
+                region=pool.region,
                 models=pool.models,
-                group=group_name,
+                group=pool.group_name,
                 warm_pool=pool.warm_pool > 0,
                 image=image,
             )
@@ -186,20 +172,24 @@ class GpuNodePool(pulumi.ComponentResource):
 
         aws.iam.RolePolicy(
             f"{base}-node-policy",
-            role=self.role.id,
+            role=role.id,
             policy=pulumi.Output.all(
                 partition, account, args.image, args.bucket_arn, args.key_arn, self.log_group.arn
             ).apply(lambda a: policy(*a)),
-            opts=child,
+            opts=self._child,
         )
         profile = aws.iam.InstanceProfile(
             f"{base}-node-profile",
-            name=node_role_name(prefix, pool.name),
-            role=self.role.name,
-            tags=tagged("node"),
-            opts=child,
+            name=pool.role_name,
+            role=role.name,
+            tags=self._tagged("node"),
+            opts=self._child,
         )
+        return role, profile
 
+    def _launch_template(self, profile: aws.iam.InstanceProfile) -> aws.ec2.LaunchTemplate:
+        """The DLAMI, IMDSv2 only, an encrypted gp3 root volume of the planned size, no public IP."""
+        pool, base = self._pool, self._pool.resource_prefix
         ami = aws.ec2.get_ami_output(
             owners=["amazon"],
             most_recent=True,
@@ -208,16 +198,17 @@ class GpuNodePool(pulumi.ComponentResource):
                 aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"]),
                 aws.ec2.GetAmiFilterArgs(name="state", values=["available"]),
             ],
-            opts=invoke,
+            opts=pulumi.InvokeOptions(parent=self),
         )
-        instance_tags = {**tags, "Name": f"{base}-node"}
-        self.launch_template = aws.ec2.LaunchTemplate(
+        volume = pool.root_volume
+        instance_tags = self._tagged("node")
+        return aws.ec2.LaunchTemplate(
             f"{base}-lt",
             name=base,
             description=f"inferplan {base}: {pool.instance_type} serving {', '.join(pool.models) or 'nothing'}",
             image_id=ami.id,
             instance_type=pool.instance_type,
-            user_data=args.user_data,
+            user_data=self._args.user_data,
             update_default_version=True,
             ebs_optimized="true",
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
@@ -232,10 +223,10 @@ class GpuNodePool(pulumi.ComponentResource):
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name=ami.root_device_name.apply(lambda name: name or ROOT_DEVICE),
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=pool.root_volume_gib,
-                        volume_type="gp3",
-                        throughput=ROOT_VOLUME_THROUGHPUT,
-                        iops=ROOT_VOLUME_IOPS,
+                        volume_size=volume.size_gib,
+                        volume_type=volume.volume_type,
+                        throughput=volume.throughput_mb_s,
+                        iops=volume.iops,
                         # The account's EBS key: a customer key would need grants for the Auto
                         # Scaling service-linked role, or launches fail.
                         encrypted="true",
@@ -255,74 +246,86 @@ class GpuNodePool(pulumi.ComponentResource):
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
                 for kind in ("instance", "volume", "network-interface")
             ],
-            tags=tagged("lt"),
-            opts=child,
+            tags=self._tagged("lt"),
+            opts=self._child,
         )
 
-        max_nodes = pool.max_nodes
-        # The planner reports a pool that needs more than its ceiling; the group cannot start above it.
-        desired = min(max(pool.nodes_needed, pool.min_nodes), max_nodes)
-        serving = bool(args.target_group_arns)
-        warm_pool = (
-            aws.autoscaling.GroupWarmPoolArgs(
-                pool_state="Stopped",  # pay for EBS only; start skips the download
-                min_size=pool.warm_pool,
-                # Equal to min_size, or AWS keeps (max - desired) instances warm, not warm_pool.
-                max_group_prepared_capacity=pool.warm_pool,
-                instance_reuse_policy=aws.autoscaling.GroupWarmPoolInstanceReusePolicyArgs(
-                    reuse_on_scale_in=True
-                ),
-            )
-            if pool.warm_pool > 0
-            else None
+    def _warm_pool(
+        self,
+    ) -> tuple[
+        aws.autoscaling.GroupWarmPoolArgs | None, list[aws.autoscaling.GroupInitialLifecycleHookArgs] | None
+    ]:
+        """Stopped, pre-initialised nodes, and the launch hook a node completes once its weights are local."""
+        pool = self._pool
+        if pool.warm_pool <= 0:
+            return None, None
+        warm = aws.autoscaling.GroupWarmPoolArgs(
+            pool_state="Stopped",  # pay for EBS only; start skips the download
+            min_size=pool.warm_pool,
+            # Equal to min_size, or AWS keeps (max - desired) instances warm, not warm_pool.
+            max_group_prepared_capacity=pool.warm_pool,
+            instance_reuse_policy=aws.autoscaling.GroupWarmPoolInstanceReusePolicyArgs(
+                reuse_on_scale_in=True
+            ),
         )
         # A warm instance must not be stopped before its weights are local: the node completes this
         # hook at the end of its prepare step (cloud_init.prepare_script); CONTINUE if it never does.
-        hooks = (
-            [
-                aws.autoscaling.GroupInitialLifecycleHookArgs(
-                    name=cloud_init.WEIGHTS_READY_HOOK,
-                    lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
-                    default_result="CONTINUE",
-                    heartbeat_timeout=cloud_init.NODE_READY_SECONDS,
-                )
-            ]
-            if pool.warm_pool > 0
-            else None
+        hook = aws.autoscaling.GroupInitialLifecycleHookArgs(
+            name=cloud_init.WEIGHTS_READY_HOOK,
+            lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+            default_result="CONTINUE",
+            heartbeat_timeout=cloud_init.NODE_READY_SECONDS,
         )
+        return warm, [hook]
+
+    def _mixed_instances(self, version: pulumi.Output[str]) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
+        """Spot and mixed pools: the planned on-demand base and share above it, spot for the rest."""
+        pool = self._pool
+        return aws.autoscaling.GroupMixedInstancesPolicyArgs(
+            instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
+                on_demand_base_capacity=pool.on_demand_base,
+                on_demand_percentage_above_base_capacity=pool.on_demand_percent_above_base,
+                spot_allocation_strategy=SPOT_ALLOCATION,
+            ),
+            launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
+                launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
+                    launch_template_id=self.launch_template.id, version=version
+                ),
+                overrides=[
+                    aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(
+                        instance_type=pool.instance_type
+                    )
+                ],
+            ),
+        )
+
+    def _group(self) -> aws.autoscaling.Group:
+        """The Auto Scaling group at the planned bounds and starting size."""
+        pool, args = self._pool, self._args
+        warm_pool, hooks = self._warm_pool()
         # The template's version, not "$Latest": a new version starts an instance refresh.
         version = self.launch_template.latest_version.apply(str)
-        template_spec = aws.autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version=version)
-        self.group = aws.autoscaling.Group(
-            f"{base}-asg",
-            name=group_name,
+        on_demand = pool.capacity == "on_demand"
+        return aws.autoscaling.Group(
+            f"{pool.resource_prefix}-asg",
+            name=pool.group_name,
             min_size=pool.min_nodes,
-            max_size=max_nodes,
-            desired_capacity=desired,
+            max_size=pool.max_nodes,
+            desired_capacity=pool.desired_nodes,
             vpc_zone_identifiers=list(args.subnet_ids),
             # On-demand pools take the template directly: AWS refuses a warm pool on a group with a
             # mixed-instances policy. Spot and mixed pools need the policy for their distribution.
-            launch_template=template_spec if pool.capacity == "on_demand" else None,
-            mixed_instances_policy=None
-            if pool.capacity == "on_demand"
-            else aws.autoscaling.GroupMixedInstancesPolicyArgs(
-                instances_distribution=instances_distribution(pool),
-                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
-                    launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                        launch_template_id=self.launch_template.id, version=version
-                    ),
-                    overrides=[
-                        aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(
-                            instance_type=pool.instance_type
-                        )
-                    ],
-                ),
-            ),
-            capacity_rebalance=pool.capacity != "on_demand",
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                id=self.launch_template.id, version=version
+            )
+            if on_demand
+            else None,
+            mixed_instances_policy=None if on_demand else self._mixed_instances(version),
+            capacity_rebalance=not on_demand,
             warm_pool=warm_pool,
             initial_lifecycle_hooks=hooks,
             target_group_arns=list(args.target_group_arns),
-            health_check_type="ELB" if serving else "EC2",
+            health_check_type="ELB" if args.target_group_arns else "EC2",
             health_check_grace_period=cloud_init.NODE_READY_SECONDS,
             default_instance_warmup=cloud_init.ENGINE_WARMUP_SECONDS,
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
@@ -338,90 +341,81 @@ class GpuNodePool(pulumi.ComponentResource):
             wait_for_capacity_timeout="0",  # `pulumi up` does not wait for a 70B download
             tags=[
                 aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
-                for key, value in sorted(instance_tags.items())
+                for key, value in sorted(self._tagged("node").items())
             ],
             # Target tracking owns the desired count once the group exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
         )
 
-        if serving:
-            tt = aws.autoscaling
-
-            def engine_metric(
-                ident: str, metric: str
-            ) -> tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs:
-                return tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
-                    id=ident,
-                    return_data=False,
-                    metric_stat=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
-                        stat="Average",
-                        metric=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
-                            namespace=cloud_init.METRIC_NAMESPACE,
-                            metric_name=metric,
-                            dimensions=[
-                                tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
-                                    name=cloud_init.GROUP_DIMENSION, value=group_name
-                                )
-                            ],
-                        ),
-                    ),
-                )
-
-            slots = max(1, args.engine_slots)
-            tt.Policy(
-                f"{base}-queue-depth",
-                name=f"{base}-queue-depth",
-                autoscaling_group_name=self.group.name,
-                policy_type="TargetTrackingScaling",
-                estimated_instance_warmup=cloud_init.ENGINE_WARMUP_SECONDS,
-                target_tracking_configuration=tt.PolicyTargetTrackingConfigurationArgs(
-                    # cloud_init.LOAD_TARGET: (running + waiting) / max_num_seqs per engine, group average.
-                    target_value=cloud_init.LOAD_TARGET,
-                    customized_metric_specification=tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
-                        metrics=[
-                            engine_metric("running", cloud_init.RUNNING_METRIC),
-                            engine_metric("waiting", cloud_init.WAITING_METRIC),
-                            tt.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
-                                id="load",
-                                expression=f"(running + waiting) / {slots}",
-                                label="requests in flight or queued per batch slot",
-                                return_data=True,
-                            ),
-                        ]
-                    ),
+    def _engine_metric(
+        self, ident: str, metric: str
+    ) -> TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs:
+        return TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
+            id=ident,
+            return_data=False,
+            metric_stat=TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
+                stat="Average",
+                metric=TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
+                    namespace=cloud_init.METRIC_NAMESPACE,
+                    metric_name=metric,
+                    dimensions=[
+                        TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
+                            name=cloud_init.GROUP_DIMENSION, value=self._pool.group_name
+                        )
+                    ],
                 ),
-                opts=child,
-            )
+            ),
+        )
 
+    def _scaling_policy(self) -> None:
+        """Target tracking on each engine's load: (running + waiting) / its batch slots, group average."""
+        base = self._pool.resource_prefix
+        TS.Policy(
+            f"{base}-queue-depth",
+            name=f"{base}-queue-depth",
+            autoscaling_group_name=self.group.name,
+            policy_type="TargetTrackingScaling",
+            estimated_instance_warmup=cloud_init.ENGINE_WARMUP_SECONDS,
+            target_tracking_configuration=TS.PolicyTargetTrackingConfigurationArgs(
+                target_value=cloud_init.LOAD_TARGET,
+                customized_metric_specification=TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
+                    metrics=[
+                        self._engine_metric("running", cloud_init.RUNNING_METRIC),
+                        self._engine_metric("waiting", cloud_init.WAITING_METRIC),
+                        TS.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricArgs(
+                            id="load",
+                            expression=f"(running + waiting) / {max(1, self._pool.engine_slots)}",
+                            label="requests in flight or queued per batch slot",
+                            return_data=True,
+                        ),
+                    ]
+                ),
+            ),
+            opts=self._child,
+        )
+
+    def _ceiling_alarm(self) -> None:
+        """An alarm when the group sits at its ceiling: requests queue or fall back."""
+        pool, base = self._pool, self._pool.resource_prefix
         aws.cloudwatch.MetricAlarm(
             f"{base}-at-max-nodes",
             name=f"{base}-at-max-nodes",
             alarm_description=(
-                f"{base} has run at its ceiling of {max_nodes} nodes for {5 * AT_CEILING_PERIODS} minutes: "
-                "requests queue or fall back; raise max_nodes (and the budget) or add a pool"
+                f"{base} has run at its ceiling of {pool.max_nodes} nodes for {5 * AT_CEILING_PERIODS} "
+                "minutes: requests queue or fall back; raise max_nodes (and the budget) or add a pool"
             ),
             namespace="AWS/AutoScaling",
             metric_name="GroupInServiceInstances",
-            dimensions={"AutoScalingGroupName": group_name},
+            dimensions={"AutoScalingGroupName": pool.group_name},
             statistic="Maximum",
             period=300,
             evaluation_periods=AT_CEILING_PERIODS,
-            threshold=float(max_nodes),
+            threshold=float(pool.max_nodes),
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
-            alarm_actions=list(args.alarm_actions),
-            tags=tagged("at-max-nodes"),
+            alarm_actions=list(self._args.alarm_actions),
+            tags=self._tagged("at-max-nodes"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.group]),
-        )
-
-        self.register_outputs(
-            {
-                "group_name": self.group.name,
-                "launch_template_id": self.launch_template.id,
-                "security_group_id": self.security_group.id,
-                "role_arn": self.role.arn,
-                "log_group": self.log_group.name,
-            }
         )
 
 

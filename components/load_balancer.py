@@ -11,34 +11,29 @@ reaches the VPC on the two backend ports only.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_LISTENER_PORT, ROUTER_PORT, VLLM_PORT
+from inferplan.plan import (
+    MODELS_LISTENER_PORT,
+    ROUTER_LISTENER_PORT,
+    ROUTER_PORT,
+    VLLM_PORT,
+    LoadBalancerPlan,
+)
 
 # LLM responses stream for minutes; the default 60 s idle timeout would cut long generations.
 IDLE_TIMEOUT_SECONDS = 600
 
 
-def fit_name(name: str, limit: int) -> str:
-    """`name` if it fits AWS's length limit, else a prefix plus a short stable hash (still unique)."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{name[: limit - 7].rstrip('-')}-{digest}"
-
-
 @dataclass
 class InternalLoadBalancerArgs:
-    name_prefix: str  # the stack name: physical names are `<stack>-<thing>`
+    balancer: LoadBalancerPlan
     vpc_id: pulumi.Input[str]
-    vpc_cidr: str
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets, one per AZ
-    tags: dict[str, str]
     access_logs_bucket: str | None = None  # an existing bucket that accepts ELB access logs
     access_logs_prefix: str | None = None
 
@@ -53,9 +48,10 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         self, name: str, args: InternalLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("inferplan:components:InternalLoadBalancer", name, None, opts)
-        prefix = args.name_prefix
+        plan = args.balancer
+        prefix = plan.resource_prefix
         child = pulumi.ResourceOptions(parent=self)
-        tags = {**args.tags, "inferplan:component": "load-balancer"}
+        tags = dict(plan.tags)
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{prefix}-alb-sg",
@@ -72,7 +68,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
-                cidr_ipv4=args.vpc_cidr,
+                cidr_ipv4=plan.vpc_cidr,
                 description=f"ALB to {backend} targets in the VPC",
                 tags={**tags, "Name": f"{prefix}-alb-to-{backend}"},
                 opts=child,
@@ -87,7 +83,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         )
         self.load_balancer = aws.lb.LoadBalancer(
             f"{prefix}-alb",
-            name=fit_name(f"{prefix}-alb", 32),
+            name=plan.name,
             internal=True,
             load_balancer_type="application",
             security_groups=[self.security_group.id],
@@ -122,8 +118,6 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         # A request whose model header names no served model is a client error, not an outage.
         self.models_listener = listener(MODELS_LISTENER_PORT, "models", "404", "no such model")
 
-        self.security_group_id = self.security_group.id
-        self.dns_name = self.load_balancer.dns_name
         self.register_outputs(
             {
                 "arn": self.load_balancer.arn,

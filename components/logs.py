@@ -1,11 +1,25 @@
-"""The one way a component makes a log group: the stack's naming, retention and KMS key."""
+"""The one way a component makes a log group: the planned name, retention and tags, on the stack key."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
 
-from inferplan.plan import LOG_RETENTION_DAYS, log_group_name
+from inferplan import names
+from inferplan.plan import LOG_RETENTION_DAYS, LogGroupPlan
+
+
+def log_group(
+    plan: LogGroupPlan, key_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.cloudwatch.LogGroup:
+    return aws.cloudwatch.LogGroup(
+        plan.resource_name,
+        name=plan.name,
+        retention_in_days=plan.retention_days,
+        kms_key_id=key_arn,
+        tags=dict(plan.tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def stack_log_group(
@@ -16,11 +30,6 @@ def stack_log_group(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(
-        resource_name,
-        name=log_group_name(stack, what),
-        retention_in_days=LOG_RETENTION_DAYS,
-        kms_key_id=key_arn,
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    """The router's and the gateway's log groups, until their sub-plans carry a LogGroupPlan."""
+    plan = LogGroupPlan(resource_name, names.log_group_name(stack, what), LOG_RETENTION_DAYS, tags)
+    return log_group(plan, key_arn, parent)

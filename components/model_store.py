@@ -9,35 +9,27 @@ The deny names roles by ARN in a condition, so it can be written before the pool
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.buckets import private_bucket
+from components.buckets import PrivateBucket, private_bucket
+from inferplan import names
+from inferplan.plan import ModelStorePlan
 
 # Object-level actions only: bucket-level reads (HeadBucket, Get*Configuration) stay open to IAM so the
 # deployer can refresh and update the bucket.
 OBJECT_ACTIONS = ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject")
 NONCURRENT_VERSION_DAYS = 30  # old weights are kept a month after being replaced, then expire
-
-
-def bucket_name(name_prefix: str, account: str) -> str:
-    """Globally unique and derived: `<stack>-models-<account>` (S3 names are lower-case, <= 63)."""
-    stem = re.sub(r"[^a-z0-9-]+", "-", name_prefix.lower()).strip("-")
-    suffix = f"-models-{account}"
-    return f"{stem[: 63 - len(suffix)].rstrip('-')}{suffix}"
+INCOMPLETE_UPLOAD_DAYS = 7
 
 
 @dataclass
 class ModelStoreArgs:
-    name_prefix: str
+    store: ModelStorePlan
     key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
-    reader_role_names: Sequence[str]  # the pools' node roles (components/gpu_pool.node_role_name)
-    tags: dict[str, str]
-    admin_principal_arns: Sequence[str] = field(default_factory=tuple)  # more principals that may write
 
 
 class ModelStore(pulumi.ComponentResource):
@@ -46,31 +38,38 @@ class ModelStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:ModelStore", name, None, opts)
-        prefix = args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
+        self._plan, self._key_arn = args.store, args.key_arn
+        self._child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(parent=self)
-        tags = {**args.tags, "inferplan:component": "model-store"}
         # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
         account = aws.get_caller_identity_output(opts=invoke).account_id
-        iam = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition, account).apply(
+        self._iam = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition, account).apply(
             lambda a: f"arn:{a[0]}:iam::{a[1]}"
         )
-
+        prefix = self._plan.resource_prefix
         store = private_bucket(
             f"{prefix}-models",
-            account.apply(lambda a: bucket_name(prefix, a)),
+            account.apply(lambda a: names.bucket_name(prefix, self._plan.bucket_purpose, a)),
             args.key_arn,
-            {**tags, "Name": f"{prefix}-models"},
+            {**self._plan.tags, "Name": f"{prefix}-models"},
             self,
         )
-        self.bucket, ownership, public_block, versioning = (
-            store.bucket,
-            store.ownership,
-            store.public_block,
-            store.versioning,
+        self.bucket = store.bucket
+        self._lifecycle(store)
+        self.admin_role = self._admin_role()
+        self._bucket_policy(store)
+        self.register_outputs(
+            {
+                "bucket": self.bucket.bucket,
+                "bucket_arn": self.bucket.arn,
+                "admin_role_arn": self.admin_role.arn,
+            }
         )
+
+    def _lifecycle(self, store: PrivateBucket) -> None:
+        """Replaced weights expire after a month; abandoned multipart uploads after a week."""
         aws.s3.BucketLifecycleConfiguration(
-            f"{prefix}-models-lifecycle",
+            f"{self._plan.resource_prefix}-models-lifecycle",
             bucket=self.bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -81,20 +80,21 @@ class ModelStore(pulumi.ComponentResource):
                         noncurrent_days=NONCURRENT_VERSION_DAYS
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
+                        days_after_initiation=INCOMPLETE_UPLOAD_DAYS
                     ),
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[store.versioning]),
         )
 
-        # Upload path for operators: assume this role (any principal the account allows to) and copy
-        # weights to s3://<bucket>/models/<model>/.
-        self.admin_role = aws.iam.Role(
+    def _admin_role(self) -> aws.iam.Role:
+        """Upload path for operators: assume this role and copy weights to s3://<bucket>/models/<model>/."""
+        prefix = self._plan.resource_prefix
+        role = aws.iam.Role(
             f"{prefix}-weights-admin",
             name=f"{prefix}-weights-admin",
             description=f"inferplan {prefix}: upload and manage model weights",
-            assume_role_policy=iam.apply(
+            assume_role_policy=self._iam.apply(
                 lambda arn: json.dumps(
                     {
                         "Version": "2012-10-17",
@@ -108,13 +108,13 @@ class ModelStore(pulumi.ComponentResource):
                     }
                 )
             ),
-            tags={**tags, "Name": f"{prefix}-weights-admin"},
-            opts=child,
+            tags={**self._plan.tags, "Name": f"{prefix}-weights-admin"},
+            opts=self._child,
         )
         aws.iam.RolePolicy(
             f"{prefix}-weights-admin-policy",
-            role=self.admin_role.id,
-            policy=pulumi.Output.all(self.bucket.arn, args.key_arn).apply(
+            role=role.id,
+            policy=pulumi.Output.all(self.bucket.arn, self._key_arn).apply(
                 lambda a: json.dumps(
                     {
                         "Version": "2012-10-17",
@@ -134,16 +134,20 @@ class ModelStore(pulumi.ComponentResource):
                     }
                 )
             ),
-            opts=child,
+            opts=self._child,
         )
+        return role
 
-        readers, admins = tuple(args.reader_role_names), tuple(args.admin_principal_arns)
+    def _bucket_policy(self, store: PrivateBucket) -> None:
+        """TLS only; object access only for the pools' node roles, the weights-admin role and the account."""
+        plan = self._plan
+        readers, admins = plan.reader_role_names, plan.admin_principal_arns
 
         def policy(bucket_arn: str, iam: str) -> str:
             allowed = sorted(
                 {
                     *(f"{iam}:role/{role}" for role in readers),
-                    f"{iam}:role/{prefix}-weights-admin",
+                    f"{iam}:role/{plan.resource_prefix}-weights-admin",
                     f"{iam}:root",
                     *admins,
                 }
@@ -151,20 +155,10 @@ class ModelStore(pulumi.ComponentResource):
             return json.dumps(bucket_policy(bucket_arn, allowed))
 
         aws.s3.BucketPolicy(
-            f"{prefix}-models-policy",
+            f"{plan.resource_prefix}-models-policy",
             bucket=self.bucket.id,
-            policy=pulumi.Output.all(self.bucket.arn, iam).apply(lambda a: policy(a[0], a[1])),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]),
-        )
-
-        self.bucket_name = self.bucket.bucket
-        self.bucket_arn = self.bucket.arn
-        self.register_outputs(
-            {
-                "bucket": self.bucket.bucket,
-                "bucket_arn": self.bucket.arn,
-                "admin_role_arn": self.admin_role.arn,
-            }
+            policy=pulumi.Output.all(self.bucket.arn, self._iam).apply(lambda a: policy(a[0], a[1])),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[store.public_block, store.ownership]),
         )
 
 

@@ -17,9 +17,6 @@ from inferplan.plan import NetworkPlan
 @dataclass
 class NetworkArgs:
     network: NetworkPlan
-    name_prefix: str  # the stack name: physical names are `<stack>-<thing>`
-    region: str
-    tags: dict[str, str]
 
 
 class Network(pulumi.ComponentResource):
@@ -30,83 +27,119 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:Network", name, None, opts)
-        plan, prefix = args.network, args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
-        self._tags = {**args.tags, "inferplan:component": "network"}
-        tagged = self._tagged
+        self._plan = args.network
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.availability_zones = self._zones()
+        self.vpc = self._vpc()
+        private_subnets = self._private_subnets()
+        self.private_subnet_ids = [s.id for s in private_subnets]
+        nat_ids = self._egress() if self._plan.egress else []
+        self.private_route_table_ids = self._private_routes(private_subnets, nat_ids)
+        self._gateway_endpoints()
+        self._interface_endpoints()
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc.id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "availability_zones": self.availability_zones,
+            }
+        )
 
+    def _tagged(self, name: str, **extra: str) -> dict[str, str]:
+        return {**self._plan.tags, "Name": name, **extra}
+
+    def _physical(self, *parts: str) -> str:
+        return "-".join((self._plan.name_prefix, *parts))
+
+    def _zones(self) -> list[str]:
+        """The first `availability_zones` zones of the region (the account must offer that many)."""
+        plan = self._plan
         zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=self))
         if len(zones.names) < plan.availability_zones:
             raise pulumi.RunError(
-                f"network.availability_zones is {plan.availability_zones} but {args.region} offers "
+                f"network.availability_zones is {plan.availability_zones} but {plan.region} offers "
                 f"{len(zones.names)} available zones ({', '.join(zones.names)}); lower it"
             )
-        self.availability_zones = sorted(zones.names)[: plan.availability_zones]
+        return sorted(zones.names)[: plan.availability_zones]
 
-        self.vpc = aws.ec2.Vpc(
-            f"{prefix}-vpc",
-            cidr_block=plan.cidr,
+    def _vpc(self) -> aws.ec2.Vpc:
+        vpc = aws.ec2.Vpc(
+            self._physical("vpc"),
+            cidr_block=self._plan.cidr,
             enable_dns_hostnames=True,  # interface endpoints need private DNS
             enable_dns_support=True,
-            tags=tagged(f"{prefix}-vpc"),
-            opts=child,
+            tags=self._tagged(self._physical("vpc")),
+            opts=self._child,
         )
         # Take every rule off the default security group so nothing can use it by accident.
         aws.ec2.DefaultSecurityGroup(
-            f"{prefix}-default-sg", vpc_id=self.vpc.id, tags=tagged(f"{prefix}-default-sg"), opts=child
+            self._physical("default-sg"),
+            vpc_id=vpc.id,
+            tags=self._tagged(self._physical("default-sg")),
+            opts=self._child,
         )
+        return vpc
 
-        private_subnets = [
+    def _private_subnets(self) -> list[aws.ec2.Subnet]:
+        return [
             aws.ec2.Subnet(
-                f"{prefix}-private-{zone}",
+                self._physical("private", zone),
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags={**tagged(f"{prefix}-private-{zone}"), "inferplan:tier": "private"},
-                opts=child,
+                tags=self._tagged(self._physical("private", zone), **{"inferplan:tier": "private"}),
+                opts=self._child,
             )
-            for zone, cidr in zip(self.availability_zones, plan.private_subnets, strict=True)
+            for zone, cidr in zip(self.availability_zones, self._plan.private_subnets, strict=True)
         ]
-        self.private_subnet_ids = [s.id for s in private_subnets]
 
-        nat_ids = self._egress(plan, prefix, child) if plan.egress else []
-
-        route_tables = []
-        for index, (zone, subnet) in enumerate(zip(self.availability_zones, private_subnets, strict=True)):
+    def _private_routes(
+        self, subnets: list[aws.ec2.Subnet], nat_ids: list[pulumi.Output[str]]
+    ) -> list[pulumi.Output[str]]:
+        """One route table per private subnet; a default route through a NAT gateway only when planned."""
+        tables = []
+        for index, (zone, subnet) in enumerate(zip(self.availability_zones, subnets, strict=True)):
             table = aws.ec2.RouteTable(
-                f"{prefix}-private-rt-{zone}",
+                self._physical("private-rt", zone),
                 vpc_id=self.vpc.id,
-                tags=tagged(f"{prefix}-private-rt-{zone}"),
-                opts=child,
+                tags=self._tagged(self._physical("private-rt", zone)),
+                opts=self._child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{prefix}-private-rta-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+                self._physical("private-rta", zone),
+                subnet_id=subnet.id,
+                route_table_id=table.id,
+                opts=self._child,
             )
             if nat_ids:
                 aws.ec2.Route(
-                    f"{prefix}-private-default-{zone}",
+                    self._physical("private-default", zone),
                     route_table_id=table.id,
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=nat_ids[index % len(nat_ids)],
-                    opts=child,
+                    opts=self._child,
                 )
-            route_tables.append(table)
-        self.private_route_table_ids = [t.id for t in route_tables]
+            tables.append(table.id)
+        return tables
 
-        for service in plan.gateway_endpoints:
+    def _gateway_endpoints(self) -> None:
+        for service in self._plan.gateway_endpoints:
             aws.ec2.VpcEndpoint(
-                f"{prefix}-{service}-gateway-endpoint",
+                self._physical(service, "gateway-endpoint"),
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}",
+                service_name=f"com.amazonaws.{self._plan.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=self.private_route_table_ids,
-                tags=tagged(f"{prefix}-{service}-endpoint"),
-                opts=child,
+                tags=self._tagged(self._physical(service, "endpoint")),
+                opts=self._child,
             )
 
-        self.endpoint_security_group = aws.ec2.SecurityGroup(
-            f"{prefix}-endpoints-sg",
+    def _interface_endpoints(self) -> None:
+        """The AWS APIs the nodes and the router call, on private DNS, HTTPS from the VPC only."""
+        plan = self._plan
+        security_group = aws.ec2.SecurityGroup(
+            self._physical("endpoints-sg"),
             vpc_id=self.vpc.id,
             description="HTTPS from inside the VPC to the AWS service endpoints",
             ingress=[
@@ -118,75 +151,70 @@ class Network(pulumi.ComponentResource):
                     description="AWS APIs from the VPC",
                 )
             ],
-            tags=tagged(f"{prefix}-endpoints-sg"),
-            opts=child,
+            tags=self._tagged(self._physical("endpoints-sg")),
+            opts=self._child,
         )
         for service in plan.interface_endpoints:
             aws.ec2.VpcEndpoint(
-                f"{prefix}-{service.replace('.', '-')}-endpoint",
+                self._physical(service.replace(".", "-"), "endpoint"),
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}",
+                service_name=f"com.amazonaws.{plan.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id],
-                tags=tagged(f"{prefix}-{service}-endpoint"),
-                opts=child,
+                security_group_ids=[security_group.id],
+                tags=self._tagged(self._physical(service, "endpoint")),
+                opts=self._child,
             )
 
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc.id,
-                "private_subnet_ids": self.private_subnet_ids,
-                "availability_zones": self.availability_zones,
-            }
-        )
-
-    def _tagged(self, name: str) -> dict[str, str]:
-        return {**self._tags, "Name": name}
-
-    def _egress(
-        self, plan: NetworkPlan, prefix: str, child: pulumi.ResourceOptions
-    ) -> list[pulumi.Output[str]]:
+    def _egress(self) -> list[pulumi.Output[str]]:
         """Internet gateway, public subnets and NAT gateways: only built when the plan has egress."""
-        tagged = self._tagged
+        plan, child = self._plan, self._child
         igw = aws.ec2.InternetGateway(
-            f"{prefix}-igw", vpc_id=self.vpc.id, tags=tagged(f"{prefix}-igw"), opts=child
+            self._physical("igw"), vpc_id=self.vpc.id, tags=self._tagged(self._physical("igw")), opts=child
         )
         public_table = aws.ec2.RouteTable(
-            f"{prefix}-public-rt", vpc_id=self.vpc.id, tags=tagged(f"{prefix}-public-rt"), opts=child
+            self._physical("public-rt"),
+            vpc_id=self.vpc.id,
+            tags=self._tagged(self._physical("public-rt")),
+            opts=child,
         )
         aws.ec2.Route(
-            f"{prefix}-public-default",
+            self._physical("public-default"),
             route_table_id=public_table.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
             opts=child,
         )
         nat_ids: list[pulumi.Output[str]] = []
-        zones = self.availability_zones
-        for index, (zone, cidr) in enumerate(zip(zones, plan.public_subnets, strict=True)):
+        for index, (zone, cidr) in enumerate(zip(self.availability_zones, plan.public_subnets, strict=True)):
             subnet = aws.ec2.Subnet(
-                f"{prefix}-public-{zone}",
+                self._physical("public", zone),
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags={**tagged(f"{prefix}-public-{zone}"), "inferplan:tier": "public"},
+                tags=self._tagged(self._physical("public", zone), **{"inferplan:tier": "public"}),
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{prefix}-public-rta-{zone}", subnet_id=subnet.id, route_table_id=public_table.id, opts=child
+                self._physical("public-rta", zone),
+                subnet_id=subnet.id,
+                route_table_id=public_table.id,
+                opts=child,
             )
             if index < plan.nat_gateways:
                 eip = aws.ec2.Eip(
-                    f"{prefix}-nat-eip-{zone}", domain="vpc", tags=tagged(f"{prefix}-nat-{zone}"), opts=child
+                    self._physical("nat-eip", zone),
+                    domain="vpc",
+                    tags=self._tagged(self._physical("nat", zone)),
+                    opts=child,
                 )
                 nat = aws.ec2.NatGateway(
-                    f"{prefix}-nat-{zone}",
+                    self._physical("nat", zone),
                     subnet_id=subnet.id,
                     allocation_id=eip.id,
-                    tags=tagged(f"{prefix}-nat-{zone}"),
+                    tags=self._tagged(self._physical("nat", zone)),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
                 nat_ids.append(nat.id)

@@ -35,9 +35,9 @@ import pulumi_aws as aws
 from components.buckets import private_bucket
 from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs
 from components.identity import deployer_principal_arns
-from components.load_balancer import fit_name
 from components.logs import stack_log_group
-from inferplan.cost.bom import ROUTER_CPU_UNITS, ROUTER_MEMORY_MIB
+from inferplan.intents import ROUTER_CPU_UNITS, ROUTER_MEMORY_MIB
+from inferplan.names import fit_name
 from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT, Plan
 from inferplan.router_config import VLLM_BASE_URL_ENV, router_config, router_tasks
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.load_balancer import fit_name
 from inferplan import cloud_init
-from inferplan.plan import MODEL_HEADER, VLLM_PORT, ModelPlan, PoolPlan, log_group_name
+from inferplan.plan import MODEL_HEADER, VLLM_PORT, ServicePlan
 
 # In-flight generations get this long to finish when a node leaves (scale-in, refresh, spot notice).
 DEREGISTRATION_DELAY_SECONDS = 120
@@ -26,16 +25,10 @@ SLOW_START_SECONDS = 120
 
 @dataclass
 class VllmServiceArgs:
-    model: ModelPlan
-    pool: PoolPlan  # the pool that serves it (warm pools make the node complete a lifecycle hook)
-    name_prefix: str
-    region: str
-    egress: bool  # whether the VPC reaches the internet (else the image comes from this account's ECR)
+    service: ServicePlan
     vpc_id: pulumi.Input[str]
     bucket: pulumi.Input[str]  # the model store's bucket name
     models_listener_arn: pulumi.Input[str]
-    rule_priority: int  # unique on the models listener
-    tags: dict[str, str]
 
 
 class VllmService(pulumi.ComponentResource):
@@ -45,33 +38,29 @@ class VllmService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:VllmService", name, None, opts)
-        model, prefix = args.model, args.name_prefix
+        plan = args.service
+        model, prefix = plan.model, plan.resource_prefix
         child = pulumi.ResourceOptions(parent=self)
-        tags = {
-            **args.tags,
-            "inferplan:component": "pool",
-            "inferplan:pool": model.pool,
-            "inferplan:model": model.name,
-        }
+        tags = dict(plan.tags)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
-        self.image = account.apply(lambda a: cloud_init.vllm_image(args.egress, a, args.region))
+        self.image = account.apply(lambda a: plan.image.uri(a, plan.region))
 
         def encode(bucket: str, image: str) -> str:
             node = cloud_init.NodeSpec(
                 bucket=bucket,
-                region=args.region,
-                group=cloud_init.group_name(prefix, model.pool),
-                log_group=log_group_name(prefix, model.pool),
+                region=plan.region,
+                group=plan.group_name,
+                log_group=plan.log_group_name,
                 image=image,
-                lifecycle_hook=cloud_init.WEIGHTS_READY_HOOK if args.pool.warm_pool > 0 else None,
+                lifecycle_hook=plan.lifecycle_hook,
             )
             return base64.b64encode(cloud_init.user_data(model, node).encode()).decode()
 
         self.user_data = pulumi.Output.all(args.bucket, self.image).apply(lambda a: encode(a[0], a[1]))
 
         self.target_group = aws.lb.TargetGroup(
-            f"{prefix}-{model.name}-tg",
-            name=fit_name(f"{prefix}-{model.name}", 32),
+            f"{prefix}-tg",
+            name=plan.target_group_name,
             port=VLLM_PORT,
             protocol="HTTP",
             target_type="instance",
@@ -89,13 +78,13 @@ class VllmService(pulumi.ComponentResource):
                 healthy_threshold=2,
                 unhealthy_threshold=3,
             ),
-            tags={**tags, "Name": f"{prefix}-{model.name}"},
+            tags={**tags, "Name": prefix},
             opts=child,
         )
-        self.listener_rule = aws.lb.ListenerRule(
-            f"{prefix}-{model.name}-rule",
+        aws.lb.ListenerRule(
+            f"{prefix}-rule",
             listener_arn=args.models_listener_arn,
-            priority=args.rule_priority,
+            priority=plan.rule_priority,
             conditions=[
                 aws.lb.ListenerRuleConditionArgs(
                     http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
@@ -104,7 +93,7 @@ class VllmService(pulumi.ComponentResource):
                 )
             ],
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-            tags={**tags, "Name": f"{prefix}-{model.name}"},
+            tags={**tags, "Name": prefix},
             opts=child,
         )
         self.register_outputs({"target_group_arn": self.target_group.arn, "image": self.image})

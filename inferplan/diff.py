@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from inferplan.dependencies import ResourceKey, downstream, is_component, key_of, resource_graph
 from inferplan.plan import SCHEMA
-from inferplan.report.mermaid import Topology, topology_from_json
+from inferplan.topology import Topology, topology_from_json
 
 Action = Literal["create", "delete", "update"]
 PolicyKind = Literal["new-failure", "fixed", "changed"]

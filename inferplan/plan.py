@@ -1,17 +1,22 @@
-"""Spec → Plan: every decision the platform needs, made once, in one immutable object.
+"""The Plan: every decision the platform needs, made once, in one immutable object (its types only).
 
-Components read a Plan and decide nothing; the report, the policy rules and the cost engine read
-the same Plan. Nothing downstream mutates it.
+`inferplan.planner.build_plan` makes the decisions; components read their own sub-plan and decide
+nothing; the report, the policy rules and the cost engine read the same Plan. Nothing downstream
+mutates it. This module holds types and the architecture's fixed facts (ports, endpoints), and
+imports nothing that builds a plan, so every layer can depend on it without a cycle.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from inferplan.catalog import Catalog, builtin_catalog
-from inferplan.spec import Platform, Sensitivity, subnet_prefix
+from inferplan import names
+from inferplan.catalog import Catalog
+from inferplan.pricebook import PriceBook
+from inferplan.resources import ResourceRecord
+from inferplan.spec import Platform, Sensitivity
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -46,13 +51,24 @@ MODEL_HEADER = "X-Inferplan-Model"
 GATEWAY_TIMEOUT_MS = 30_000
 
 
-def log_group_name(stack: str, what: str) -> str:
-    """A stack's log group: under /inferplan/<stack>/, the prefix the stack key lets CloudWatch Logs use."""
-    return f"/inferplan/{stack}/{what}"
+Tags = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LogGroupPlan:
+    """One CloudWatch log group: its Pulumi name, its physical name, retention, tags."""
+
+    resource_name: str  # `<stack>-<what>-logs`
+    name: str  # `/inferplan/<stack>/<what>`
+    retention_days: int
+    tags: Tags
 
 
 @dataclass(frozen=True)
 class NetworkPlan:
+    name_prefix: str  # the stack: physical names are `<stack>-<thing>`
+    region: str
+    tags: Tags  # of every network resource
     cidr: str
     availability_zones: int
     private_subnets: tuple[str, ...]  # one per AZ, in AZ order
@@ -110,21 +126,124 @@ class ModelPlan:
 
 
 @dataclass(frozen=True)
+class RootVolume:
+    """The root EBS volume of every node of a pool (weights are written to it and read at start)."""
+
+    size_gib: int  # checkpoints + container image + AMI and cache headroom
+    iops: int
+    throughput_mb_s: int
+    volume_type: str = "gp3"
+
+
+@dataclass(frozen=True)
 class PoolPlan:
-    """One GPU node pool with its shape resolved and its expected size."""
+    """One GPU node pool with its shape, bounds, capacity split and names resolved.
+
+    `nodes_needed` is what the models need at peak (never capped: the autoscaler-capacity rule
+    compares it with `max_nodes`, and expected cost is priced at it); `desired_nodes` is where the
+    group starts, inside its bounds.
+    """
 
     name: str
+    region: str
     instance_type: str  # resolved (never "auto")
     gpu: str
     gpus_per_node: int
     capacity: Literal["on_demand", "spot", "mixed"]
     min_nodes: int
-    max_nodes: int | None
+    max_nodes: int  # the ceiling in force: the declared max_nodes, else autoscaling.max_nodes_per_pool
+    declared_max_nodes: int | None  # as the spec says (None: not declared; the autoscaler-bounded rule)
     warm_pool: int
-    on_demand_base: int
+    on_demand_base: int  # nodes always on demand (0 unless capacity is mixed)
+    on_demand_percent_above_base: int  # 100 on demand, 0 spot and mixed
     nodes_needed: int  # max(min_nodes, what the models on it need at peak)
-    root_volume_gib: int  # model weights + container image + headroom
+    desired_nodes: int  # nodes_needed within [min_nodes, max_nodes]
+    root_volume: RootVolume
+    engine_slots: int  # max_num_seqs of the engine it serves: the scaling metric divides by it
     models: tuple[str, ...]
+    resource_prefix: str  # `<stack>-<pool>`: the Pulumi names of its resources
+    group_name: str  # the Auto Scaling group
+    role_name: str  # the nodes' IAM role (the model store's policy names it)
+    log_group: LogGroupPlan
+    tags: Tags  # of every pool resource, propagated to the instances
+
+    @property
+    def root_volume_gib(self) -> int:
+        return self.root_volume.size_gib
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A container image: on a public registry, or mirrored in the stack account's ECR."""
+
+    repository: str  # e.g. vllm/vllm-openai
+    tag: str
+    in_ecr: bool  # the account id is known only at deploy time, so the registry is resolved then
+
+    def uri(self, account: str, region: str) -> str:
+        if not self.in_ecr:
+            return f"{self.repository}:{self.tag}"
+        return f"{account}.dkr.ecr.{region}.amazonaws.com/{self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """What serves one model: its nodes' image and start-up, its target group and ALB rule."""
+
+    model: ModelPlan
+    region: str
+    image: ImageRef
+    group_name: str  # of the pool that runs it
+    log_group_name: str  # of that pool
+    lifecycle_hook: str | None  # a warm pool's launch hook the node completes once its weights are local
+    target_group_name: str  # fits AWS's 32 characters
+    rule_priority: int  # unique on the models listener
+    resource_prefix: str  # `<stack>-<model>`
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """The AWS Budget on the stack's cost-allocation tag and the alert topic the stack's alarms use."""
+
+    resource_prefix: str
+    budget_name: str
+    topic_name: str
+    monthly_usd: float
+    forecast_alert_percent: float  # the hard cap as a share of the monthly budget
+    alert_emails: tuple[str, ...]
+    cost_filter: str  # `user:inferplan:stack$<stack>`
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """The stack's KMS key; CloudWatch Logs may use it for the stack's log groups only."""
+
+    resource_prefix: str
+    region: str
+    log_group_pattern: str  # `/inferplan/<stack>/*`
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class LoadBalancerPlan:
+    resource_prefix: str
+    name: str  # fits AWS's 32 characters
+    vpc_cidr: str
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class ModelStorePlan:
+    """The weights bucket: who reads (the pools' node roles) and how much it holds."""
+
+    resource_prefix: str
+    bucket_purpose: str  # the bucket is `<stack>-<purpose>-<account>`
+    reader_role_names: tuple[str, ...]
+    weights_gib: float  # the served models' checkpoints as published (what the bucket holds)
+    tags: Tags
+    admin_principal_arns: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -134,8 +253,15 @@ class Plan:
     catalog: Catalog
     network: NetworkPlan
     routes: tuple[Route, ...]
+    prices: PriceBook  # the one price book every money figure of this plan comes from
+    budget: BudgetPlan
+    key: KeyPlan
+    load_balancer: LoadBalancerPlan
+    store: ModelStorePlan
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
-    pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape resolved
+    pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape and bounds resolved
+    services: tuple[ServicePlan, ...] = ()  # per served model: image, start-up, ALB rule
+    intents: tuple[ResourceRecord, ...] = ()  # the cost-relevant resources the program will register
 
     @property
     def region(self) -> str:
@@ -147,67 +273,10 @@ class Plan:
         return {"inferplan:stack": self.stack, "inferplan:environment": self.platform.environment}
 
     def secret_name(self, secret: str) -> str:
-        """Secrets Manager name of a frontier key; the README shows how to set its value."""
-        return f"inferplan/{self.stack}/{secret}"
+        return names.secret_name(self.stack, secret)
 
     def name(self, *parts: str) -> str:
-        """A physical name derived from the stack, never typed by hand: `prod-eu-h100-asg`."""
-        return "-".join((self.stack, *parts))
+        return names.physical(self.stack, *parts)
 
-
-def plan_network(platform: Platform) -> NetworkPlan:
-    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
-    net = platform.network
-    vpc = ipaddress.IPv4Network(net.cidr)
-    blocks = list(vpc.subnets(new_prefix=subnet_prefix(vpc.prefixlen)))
-    azs = net.availability_zones
-    nat = net.egress == "nat"
-    endpoints = (
-        NODE_INTERFACE_ENDPOINTS
-        + ((SECRETS_ENDPOINT,) if platform.frontier else ())
-        + ((AUTOSCALING_ENDPOINT,) if any(p.warm_pool for p in platform.pools) else ())
-    )
-    return NetworkPlan(
-        cidr=net.cidr,
-        availability_zones=azs,
-        private_subnets=tuple(str(b) for b in blocks[:azs]),
-        public_subnets=tuple(str(b) for b in blocks[azs : 2 * azs]) if nat else (),
-        nat_gateways=(azs if platform.environment == "prod" else 1) if nat else 0,
-        interface_endpoints=endpoints,
-    )
-
-
-def plan_routes(platform: Platform) -> tuple[Route, ...]:
-    models = {m.name for m in platform.models}
-
-    def kind(target: str) -> Literal["model", "frontier"]:
-        return "model" if target in models else "frontier"
-
-    return tuple(
-        Route(
-            workload=w.name,
-            sensitivity=w.sensitivity,
-            target=w.route,
-            target_kind=kind(w.route),
-            fallback=w.fallback,
-            fallback_kind=kind(w.fallback) if w.fallback else None,
-        )
-        for w in platform.workloads
-    )
-
-
-def build_plan(stack: str, platform: Platform, catalog: Catalog | None = None) -> Plan:
-    """The one function from a validated spec to every decision downstream reads."""
-    from inferplan.sizing.replicas import plan_models  # sizing builds ModelPlan/PoolPlan from this module
-
-    merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
-    models, pools = plan_models(platform, merged)
-    return Plan(
-        stack=stack,
-        platform=platform,
-        catalog=merged,
-        network=plan_network(platform),
-        routes=plan_routes(platform),
-        models=models,
-        pools=pools,
-    )
+    def pool(self, name: str) -> PoolPlan | None:
+        return next((p for p in self.pools if p.name == name), None)

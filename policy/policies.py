@@ -33,8 +33,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from inferplan.cost import PricingContext, estimate, price_resources
-from inferplan.plan import Plan, build_plan
+from inferplan.cost import Costs, PricingContext, estimate, price_resources
+from inferplan.plan import Plan
+from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
 from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
@@ -263,7 +264,7 @@ def _needs_plan(context: StackContext, args: StackValidationArgs) -> Plan:
 # -- the checks: each calls the rule function the gate and `plan` call ---------------------------
 
 
-def _costs(records: tuple[ResourceRecord, ...], context: StackContext, args: StackValidationArgs) -> Any:
+def _costs(records: tuple[ResourceRecord, ...], context: StackContext, args: StackValidationArgs) -> Costs:
     """With the spec: the real resources priced plus the plan's usage; without: the resources alone."""
     if context.plan is not None:
         return estimate(context.plan, records)
@@ -272,7 +273,9 @@ def _costs(records: tuple[ResourceRecord, ...], context: StackContext, args: Sta
     return price_resources(records, PricingContext.for_records(records, str(context.region)))
 
 
-def _budget_expected(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _budget_expected(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     if limits.monthly_usd is None:
         args.not_applicable(
             "no monthly budget: set monthly_usd in the pack config or budget.monthly_usd in the spec"
@@ -280,7 +283,9 @@ def _budget_expected(records, context, limits, args):  # type: ignore[no-untyped
     return [budget_expected(_costs(records, context, args), limits.monthly_usd, limits.stack)]
 
 
-def _budget_worst_case(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _budget_worst_case(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     if limits.hard_cap_usd is None:
         args.not_applicable(
             "no hard cap: set hard_cap_usd in the pack config or budget.hard_cap_usd in the spec"
@@ -288,39 +293,57 @@ def _budget_worst_case(records, context, limits, args):  # type: ignore[no-untyp
     return [budget_worst_case(_costs(records, context, args), limits.hard_cap_usd, limits.stack)]
 
 
-def _autoscaler_bounded(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _autoscaler_bounded(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     return autoscaler_bounded(pools_from_records(records), limits.max_nodes_per_pool, limits.stack)
 
 
-def _autoscaler_capacity(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _autoscaler_capacity(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     plan = _needs_plan(context, args)
     ceilings = {b.name: b.max_nodes for b in pools_from_records(records)}
     # The ceiling that counts is the Auto Scaling group's own maxSize, whatever the spec says.
-    pools = [replace(p, max_nodes=ceilings.get(p.name, p.max_nodes)) for p in plan.pools]
+    pools = [replace(p, max_nodes=_or(ceilings.get(p.name), p.max_nodes)) for p in plan.pools]
     return autoscaler_capacity(pools, plan.stack, plan.models)
 
 
-def _residency_region(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _residency_region(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     if context.plan is None:
         return region_checks(limits.stack, context.region, limits.allowed_regions, records)
     plan = _tightened(context.plan, limits)
     return residency_region(plan, records)
 
 
-def _residency_dataflow(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _residency_dataflow(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     plan = _tightened(_needs_plan(context, args), limits)
     return (*residency_dataflow(plan), *egress_resources(plan, records))
 
 
-def _frontier_needs_egress(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _frontier_needs_egress(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     return frontier_needs_egress(_needs_plan(context, args))
 
 
-def _gateway_timeout(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _gateway_timeout(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     return gateway_timeout(_needs_plan(context, args))
 
 
-def _gateway_auth(records, context, limits, args):  # type: ignore[no-untyped-def]
+def _gateway_auth(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
     return gateway_auth(records, limits.stack, limits.expects_gateway)
 
 

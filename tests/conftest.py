@@ -32,6 +32,14 @@ def write_stack(root: Path, stack: str, config: dict[str, Any]) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the price cache of the checkout (`preflight --refresh-prices` writes one)."""
+    from inferplan.preflight.prices_cache import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache") / "prices.json"))
+
+
 @pytest.fixture
 def record() -> Callable[..., Any]:
     """Run `__main__.py` under Pulumi mocks (fresh event loop) for a stack name and config mapping."""

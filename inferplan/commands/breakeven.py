@@ -10,7 +10,8 @@ from inferplan.cost.breakeven import VolumeModel
 from inferplan.cost.engine import breakeven_model
 from inferplan.cost.model import Costs
 from inferplan.errors import EXIT_OK
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
+from inferplan.preflight.prices_cache import add_cache_argument, requested_cache
 from inferplan.stackfile import load_stack
 
 
@@ -19,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("breakeven.png"), help="PNG to write (default: %(default)s)"
     )
+    add_cache_argument(parser)
 
 
 def render_text(stack: str, costs: Costs, model: VolumeModel) -> str:
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from inferplan.cost.chart import plot_breakeven
 
     loaded = load_stack(args.stack)
-    plan = build_plan(loaded.stack, loaded.platform)
+    plan = build_plan(loaded.stack, loaded.platform, prices_cache=requested_cache(args.prices_cache))
     costs, model = breakeven_model(plan)
     sys.stdout.write(render_text(plan.stack, costs, model))
     out = plot_breakeven(

@@ -7,15 +7,17 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from inferplan.cost import estimate
 from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
+from inferplan.preflight.prices_cache import USE_ENV, PriceCache, add_cache_argument, requested_cache
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.report.resources import ordered
 from inferplan.resources import ResourceRecord
-from inferplan.rules import evaluate_plan, evaluate_resources
+from inferplan.rules import Finding, evaluate_plan, evaluate_resources
 from inferplan.stackfile import load_stack, project_root
 
 
@@ -23,14 +25,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, help="stack name: reads stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--out", type=Path, help="also write Plan JSON v1 to this file")
+    add_cache_argument(parser)
 
 
-def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
+@dataclass(frozen=True)
+class Program:
+    """What the Pulumi program registered under mocks, and what it warned about."""
+
+    resources: tuple[ResourceRecord, ...]
+    warnings: tuple[str, ...]
+
+
+def record_resources(stack: str, root: Path, cache: PriceCache | None = None) -> Program:
     """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     }
+    env.pop(USE_ENV, None)
+    if cache is not None:  # the program prices with the cache only because the user asked here
+        env[USE_ENV] = str(cache.path)
     done = subprocess.run(
         [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)],
         cwd=root,
@@ -45,7 +59,7 @@ def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
     answer = json.loads(done.stdout)
     if answer["failed"]:
         raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]))
-    return tuple(
+    resources = tuple(
         ResourceRecord(
             type=r["type"],
             name=r["name"],
@@ -56,12 +70,19 @@ def record_resources(stack: str, root: Path) -> tuple[ResourceRecord, ...]:
         )
         for r in answer["resources"]
     )
+    return Program(resources=resources, warnings=tuple(answer["warnings"]))
 
 
-def build_report(stack: str, root: Path | None = None) -> PlanReport:
+def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -> tuple[str, ...]:
+    """What the program warned about, less the policy verdicts the report shows anyway."""
+    verdicts = {f"policy {f.rule} [{f.subject}]" for f in findings}
+    return tuple(w for w in dict.fromkeys(warnings) if not any(w.startswith(v) for v in verdicts))
+
+
+def build_report(stack: str, root: Path | None = None, cache: PriceCache | None = None) -> PlanReport:
     root = root or project_root()
     loaded = load_stack(stack, root)
-    plan = build_plan(loaded.stack, loaded.platform)
+    plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
     # The program's policy gate stops on a mandatory failure before registering anything; judge the
     # plan here first with the same rules, so the report can show every verdict instead of a bare error.
     planned = estimate(plan)
@@ -69,10 +90,17 @@ def build_report(stack: str, root: Path | None = None) -> PlanReport:
     if any(f.blocking for f in findings):
         return PlanReport(plan=plan, resources=(), findings=findings, costs=planned)
     # Registration order varies from run to run; a stable order keeps plans of one spec identical.
-    records = tuple(ordered(record_resources(stack, root)))
+    program = record_resources(stack, root, cache)
+    records = tuple(ordered(program.resources))
     costs = estimate(plan, records)
     findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
-    return PlanReport(plan=plan, resources=records, findings=findings, costs=costs)
+    return PlanReport(
+        plan=plan,
+        resources=records,
+        findings=findings,
+        costs=costs,
+        warnings=program_warnings(program.warnings, findings),
+    )
 
 
 def write_output(path: Path, text: str) -> None:
@@ -85,7 +113,7 @@ def write_output(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build_report(args.stack)
+    report = build_report(args.stack, cache=requested_cache(args.prices_cache))
     if args.out:
         write_output(args.out, render(report, "json"))
     sys.stdout.write(render(report, args.format))

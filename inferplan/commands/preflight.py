@@ -8,10 +8,11 @@ from dataclasses import asdict
 from typing import Any
 
 from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
 from inferplan.preflight.aws import AWS_FAILURES, Aws, AwsTarget, describe
 from inferplan.preflight.checks import Finding
-from inferplan.preflight.prices_cache import PriceCache, price_cache_path, refresh_prices
+from inferplan.preflight.prices_cache import PriceCache, price_cache_path
+from inferplan.preflight.refresh import refresh_prices
 from inferplan.preflight.run import PreflightReport, run_preflight
 from inferplan.progress import Progress
 from inferplan.stackfile import load_stack

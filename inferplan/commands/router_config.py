@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from inferplan.errors import EXIT_OK, EXIT_POLICY
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
 from inferplan.router_config import router_config
 from inferplan.stackfile import load_stack
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from inferplan.cost.bom import bill_of_materials
 from inferplan.cost.breakeven import PoolStep, VolumeModel
 from inferplan.cost.model import CostLine, Costs, OutcomeCost
-from inferplan.cost.prices import PriceBook
-from inferplan.cost.pricing import PricingContext, price_book, price_record
+from inferplan.cost.pricing import PricingContext, price_record
 from inferplan.cost.usage import (
     api_lines,
     api_only_monthly,
@@ -28,6 +26,7 @@ from inferplan.cost.usage import (
     target_calls,
 )
 from inferplan.plan import Plan
+from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 
 
@@ -161,6 +160,8 @@ def _assumptions(
         "break-even: the token mix is fixed and all workloads scale together; pools add nodes past max_nodes",
         "owned_hardware: nothing is owned on AWS (seed 003's third bucket, kept at 0 for the comparison)",
     ]
+    if prices.cache_note:
+        out.append(f"instance prices from the {prices.cache_note}, under the stack's own prices")
     if any(ln.estimated and "us-east-1 x" in ln.note for ln in lines):
         factor, why = prices.factor()
         out.append(f"prices with no {plan.region} row are us-east-1 x {factor:g} ({why})")
@@ -168,10 +169,10 @@ def _assumptions(
 
 
 def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Costs:
-    """Everything the plan costs: its resources (the BOM, or the recorded ones), usage and operations."""
-    book = price_book(plan)
-    recs = tuple(records) if records is not None else bill_of_materials(plan)
-    ctx = PricingContext.from_plan(plan, recs, book)
+    """Everything the plan costs: its resources (its intents, or the recorded ones), usage and operations."""
+    book = plan.prices
+    recs = tuple(records) if records is not None else plan.intents
+    ctx = PricingContext.from_plan(plan, recs)
     resource_lines = [ln for r in recs for ln in price_record(r, ctx)]
     usage_lines, notes = api_lines(plan, book)
     lines = (*resource_lines, *usage_lines, *operations_lines(plan))
@@ -192,8 +193,7 @@ def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Cos
 
 def breakeven_model(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> tuple[Costs, VolumeModel]:
     """The costs and the volume model behind the breakeven command and chart."""
-    book = price_book(plan)
-    recs = tuple(records) if records is not None else bill_of_materials(plan)
+    recs = tuple(records) if records is not None else plan.intents
     costs = estimate(plan, recs)
-    ctx = PricingContext.from_plan(plan, recs, book)
+    ctx = PricingContext.from_plan(plan, recs)
     return costs, volume_model(plan, ctx, costs.lines, costs.api_only_monthly_usd)

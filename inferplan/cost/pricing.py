@@ -17,16 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from inferplan.catalog import CatalogOverrides
 from inferplan.cost.model import Bucket, CostLine, Costs, line
-from inferplan.cost.prices import Price, PriceBook
 from inferplan.cost.usage import Amount, Traffic, traffic
 from inferplan.plan import Plan
-from inferplan.preflight.prices_cache import PriceCache, load_price_cache
+from inferplan.pricebook import Price, PriceBook
 from inferplan.resources import ResourceRecord
-from inferplan.sizing.memory import checkpoint_gib
 
 GIB_IN_GB = 1.073741824
 ASG = "aws:autoscaling/group:Group"
@@ -54,19 +51,15 @@ class PricingContext:
         return self.prices.region
 
     @classmethod
-    def from_plan(
-        cls, plan: Plan, records: Sequence[ResourceRecord], prices: PriceBook | None = None
-    ) -> PricingContext:
-        book = prices or price_book(plan)
-        # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
-        weights = {m.model_id: checkpoint_gib(plan.catalog.models[m.model_id]) for m in plan.models}
+    def from_plan(cls, plan: Plan, records: Sequence[ResourceRecord]) -> PricingContext:
+        """The plan's own price book, hours, expected nodes and traffic."""
         return cls(
-            prices=book,
+            prices=plan.prices,
             hours_per_month=plan.platform.cost.hours_per_month,
             records=tuple(records),
             pool_nodes={p.name: p.nodes_needed for p in plan.pools},
-            traffic=traffic(plan, book),
-            model_store_gb=sum(weights.values()) * GIB_IN_GB,
+            traffic=traffic(plan, plan.prices),
+            model_store_gb=plan.store.weights_gib * GIB_IN_GB,
             availability_zones=plan.network.availability_zones,
         )
 
@@ -94,17 +87,6 @@ class PricingContext:
             return self.availability_zones
         private = [r for r in self.of_type(SUBNET) if r.tag("inferplan:tier") == "private"]
         return max(1, len(private))
-
-
-def price_book(plan: Plan, cache: PriceCache | Literal["load"] | None = "load") -> PriceBook:
-    """The plan's prices: built-in catalog < the local price cache (`preflight --refresh-prices`) <
-    the stack's `catalog.instance_prices` < the stack's `cost.prices`."""
-    loaded = load_price_cache() if cache == "load" else cache
-    catalog = plan.catalog
-    if loaded is not None:
-        own = CatalogOverrides(instance_prices=plan.platform.catalog.instance_prices)
-        catalog = loaded.apply(catalog).with_overrides(own)
-    return PriceBook.builtin(plan.region, catalog, plan.platform.cost.prices, loaded)
 
 
 PricingFunction = Callable[[ResourceRecord, PricingContext], list[CostLine]]
@@ -484,7 +466,7 @@ def vpc_endpoint(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
             f"interface endpoint {service} x {zones} AZ",
             zones * ctx.hours_per_month,
             "cloud_gpu",
-            note="data processed (0.01/GB) not counted",
+            note=f"data processed ({ctx.prices.service('vpc_interface_endpoint_data').usd:g} USD/GB) not counted",
         )
     ]
 

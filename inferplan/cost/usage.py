@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inferplan.cost.model import CostLine, line
-from inferplan.cost.prices import ApiPrice, PriceBook
 from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
+from inferplan.pricebook import ApiPrice, PriceBook
 from inferplan.router_config import fallback_allowed
 from inferplan.spec import Frontier
 
@@ -74,10 +74,6 @@ class FrontierSpend:
     @property
     def expected_usd(self) -> float:
         return sum(self.usd.values())
-
-    @property
-    def worst_usd(self) -> float:
-        return max(self.entry.monthly_cap_usd, self.expected_usd)
 
     @property
     def calls_worst_factor(self) -> float:

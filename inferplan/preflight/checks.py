@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from inferplan.catalog import Catalog, InstanceEntry
-from inferplan.plan import Plan, PoolPlan
+from inferplan.plan import Plan
 
 Status = Literal["pass", "fail", "unknown", "info"]
 Check = Literal["identity", "zones", "offering", "quota", "secret", "prices"]
@@ -94,33 +94,17 @@ class QuotaNeed:
 
 
 def pool_targets(plan: Plan) -> tuple[PoolTarget, ...]:
-    """Pools as sizing resolved them when the plan carries them, else as the spec declares them."""
-    default_max = plan.platform.autoscaling.max_nodes_per_pool
-    planned = getattr(plan, "pools", None)
-    if planned:
-        resolved = [p for p in planned if isinstance(p, PoolPlan)]
-        if resolved:
-            return tuple(
-                PoolTarget(
-                    name=p.name,
-                    instance_type=None if p.instance_type == "auto" else p.instance_type,
-                    capacity=p.capacity,
-                    max_nodes=p.max_nodes if p.max_nodes is not None else default_max,
-                    warm_pool=p.warm_pool,
-                    on_demand_base=p.on_demand_base,
-                )
-                for p in resolved
-            )
+    """Pools as the plan resolved them: shape chosen, ceiling in force."""
     return tuple(
         PoolTarget(
             name=p.name,
-            instance_type=None if p.instance_type == "auto" else p.instance_type,
+            instance_type=p.instance_type,
             capacity=p.capacity,
-            max_nodes=p.max_nodes if p.max_nodes is not None else default_max,
+            max_nodes=p.max_nodes,
             warm_pool=p.warm_pool,
             on_demand_base=p.on_demand_base,
         )
-        for p in plan.platform.pools
+        for p in plan.pools
     )
 
 

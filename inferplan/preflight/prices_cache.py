@@ -2,20 +2,22 @@
 built-in catalog.
 
 The cache is JSON (default `.inferplan-cache/prices.json` in the project root, or `$INFERPLAN_PRICE_CACHE`),
-one section per region with the time it was fetched; refreshing one region keeps the others. Rows come
+one section per region with the time it was fetched; refreshing one region keeps the others. It is
+read only when the user asks for it (`plan --prices-cache`, or `$INFERPLAN_USE_PRICE_CACHE` naming the
+file for the Pulumi program): a file lying in the checkout never changes a figure by itself. Rows come
 back as `InstancePrice` (source "AWS Price List API", as_of = fetch date) so they drop into
 `Catalog.with_overrides`, and spot rows as `SpotPrice`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,11 +25,8 @@ from inferplan.catalog import Catalog, CatalogOverrides, InstancePrice
 from inferplan.errors import UserError
 from inferplan.stackfile import project_root
 
-if TYPE_CHECKING:  # boto3 is imported only by the refresh, not by readers of the cache
-    from inferplan.preflight.aws import Aws
-    from inferplan.progress import Progress
-
-CACHE_ENV = "INFERPLAN_PRICE_CACHE"
+CACHE_ENV = "INFERPLAN_PRICE_CACHE"  # where `preflight --refresh-prices` writes (and --prices-cache reads)
+USE_ENV = "INFERPLAN_USE_PRICE_CACHE"  # the Pulumi program reads the cache only when this names it
 CACHE_FORMAT = "inferplan.prices/v1"
 ON_DEMAND_SOURCE = "AWS Price List API"
 SPOT_SOURCE = "EC2 DescribeSpotPriceHistory (Linux/UNIX, latest in the last day)"
@@ -196,25 +195,31 @@ def write_price_cache(
     return load_price_cache(path)
 
 
-def refresh_prices(
-    aws: Aws,
-    instance_types: Iterable[str],
-    region: str,
-    path: Path,
-    progress: Progress | None = None,
-    now: datetime | None = None,
-) -> PriceCache:
-    """Fetch on-demand (Price List API) and spot prices for the shapes in `region` into the cache."""
-    from inferplan.preflight.aws import on_demand_price, spot_prices
+def add_cache_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prices-cache",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="price instances from the cache `preflight --refresh-prices` wrote (default path: "
+        f"${CACHE_ENV} or .inferplan-cache/prices.json); without it, only the catalog and the stack's prices",
+    )
 
-    shapes = sorted(set(instance_types))
-    fetched_at = now or datetime.now(UTC)
-    on_demand: dict[str, float | None] = {}
-    for shape in shapes:
-        if progress:
-            progress.step(f"price of {shape}")
-        on_demand[shape] = on_demand_price(aws, shape, region)
-    if progress:
-        progress.step("spot price history")
-    spot = spot_prices(aws, shapes, now=fetched_at)
-    return write_price_cache(path, region, on_demand, spot, fetched_at)
+
+def requested_cache(value: str | None) -> PriceCache | None:
+    """The cache named by `--prices-cache [PATH]` (None when not asked for); a missing file is an error."""
+    if value is None:
+        return None
+    path = Path(value).expanduser() if value else price_cache_path()
+    if not path.is_file():
+        raise UserError(
+            f"--prices-cache: {path} does not exist (write it with "
+            "`python -m inferplan preflight --stack <stack> --refresh-prices`)"
+        )
+    return load_price_cache(path)
+
+
+def program_cache() -> PriceCache | None:
+    """The cache the Pulumi program prices with: only the one `$INFERPLAN_USE_PRICE_CACHE` names."""
+    value = os.environ.get(USE_ENV)
+    return requested_cache(value) if value else None

@@ -31,7 +31,8 @@ class PlanReport:
     plan: Plan
     resources: tuple[ResourceRecord, ...]
     findings: tuple[Finding, ...] = ()  # policy verdicts: plan rules + resource rules (inferplan.rules)
-    costs: Costs | None = None  # priced on the recorded resources (or the plan's bill of materials)
+    costs: Costs | None = None  # priced on the recorded resources (or the plan's resource intents)
+    warnings: tuple[str, ...] = ()  # what the Pulumi program warned about while registering
 
     @property
     def to_create(self) -> int:
@@ -68,7 +69,22 @@ def to_json(report: PlanReport) -> dict[str, Any]:
     }
     if report.costs is not None:
         out["costs"] = report.costs.to_json()
+    out["warnings"] = list(report.warnings)
+    if plan.prices.cache_note:
+        out["prices_cache"] = plan.prices.cache_note
     return out
+
+
+def warnings_text(report: PlanReport) -> str:
+    if not report.warnings:
+        return ""
+    return "\n".join(["Warnings from the program:", *(f"  ! {w}" for w in report.warnings)])
+
+
+def warnings_markdown(report: PlanReport) -> str:
+    if not report.warnings:
+        return ""
+    return "\n".join(["### Warnings", "", *(f"- {w}" for w in report.warnings)])
 
 
 def render_text(report: PlanReport) -> str:
@@ -80,6 +96,7 @@ def render_text(report: PlanReport) -> str:
         routes_section.render_text(plan),
         costs_section.render_text(report.costs) if report.costs else "",
         policy_section.render_text(report.findings, plan),
+        warnings_text(report),
         report.plan_line(),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -91,6 +108,7 @@ def render_markdown(report: PlanReport) -> str:
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
         policy_section.render_markdown(report.findings, plan),
+        warnings_markdown(report),
         costs_section.render_markdown(report.costs) if report.costs else "",
         sizing_section.render_markdown(plan.models, plan.pools),
         routes_section.render_markdown(plan),

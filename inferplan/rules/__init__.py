@@ -76,13 +76,7 @@ def evaluate_plan(
         findings.append(budget_expected(costs, limits.monthly_usd, plan.stack))
         findings.append(budget_worst_case(costs, limits.hard_cap_usd, plan.stack))
     findings.extend(autoscaler_bounded(pools_from_plan(plan), limits.max_nodes_per_pool, plan.stack))
-    pools = getattr(plan, "pools", None)
-    if pools is not None:
-        findings.extend(autoscaler_capacity(pools, plan.stack, getattr(plan, "models", ())))
-    else:
-        findings.append(
-            finding("autoscaler-capacity", "warn", plan.stack, "no sizing in this plan: not checked")
-        )
+    findings.extend(autoscaler_capacity(plan.pools, plan.stack, plan.models))
     findings.extend(residency_region(plan, records))
     findings.extend(residency_dataflow(plan))
     findings.extend(egress_resources(plan, records))

@@ -95,6 +95,13 @@ def autoscaler_bounded(
     return tuple(out)
 
 
+def _ceiling(pool: PoolPlan) -> str:
+    """`max_nodes is 3`, and where it comes from when the pool declares none."""
+    if pool.declared_max_nodes is None:
+        return f"max_nodes is {pool.max_nodes} (autoscaling.max_nodes_per_pool: the pool declares none)"
+    return f"max_nodes is {pool.max_nodes}"
+
+
 def autoscaler_capacity(
     pools: Sequence[PoolPlan], stack: str, models: Sequence[ModelPlan] = ()
 ) -> tuple[Finding, ...]:
@@ -117,16 +124,6 @@ def autoscaler_capacity(
                     "larger instance_type or a smaller quantization/max_context",
                 )
             )
-        elif pool.max_nodes is None:
-            out.append(
-                finding(
-                    rule,
-                    "warn",
-                    pool.name,
-                    f"pool '{pool.name}' has no max_nodes, so its capacity is unbounded; set max_nodes "
-                    f"to at least {pool.nodes_needed} to carry the peak of {served}",
-                )
-            )
         elif pool.nodes_needed > pool.max_nodes:
             out.append(
                 finding(
@@ -134,7 +131,7 @@ def autoscaler_capacity(
                     "fail",
                     pool.name,
                     f"pool '{pool.name}' needs {pool.nodes_needed} {pool.instance_type} nodes for the peak "
-                    f"of {served} but max_nodes is {pool.max_nodes}; raise max_nodes to "
+                    f"of {served} but {_ceiling(pool)}; raise max_nodes to "
                     f"{pool.nodes_needed}, pick a larger instance_type, or expect queueing and fallbacks",
                 )
             )
@@ -157,7 +154,8 @@ def autoscaler_capacity(
                     "pass",
                     pool.name,
                     f"pool '{pool.name}' needs {pool.nodes_needed} of max {pool.max_nodes} "
-                    f"{pool.instance_type} nodes at peak ({served})",
+                    f"{pool.instance_type} nodes at peak ({served})"
+                    + ("" if pool.declared_max_nodes is not None else f"; {_ceiling(pool)}"),
                 )
             )
     return tuple(out)

@@ -79,10 +79,6 @@ def blocking(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(f for f in findings if f.blocking)
 
 
-def with_status(item: Finding, status: Status, message: str) -> Finding:
-    return replace(item, status=status, message=message)
-
-
 @dataclass(frozen=True)
 class Limits:
     """What resource-level rules compare against: the stack's spec, or an organisation's pack config.

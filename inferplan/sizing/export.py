@@ -25,7 +25,26 @@ def model_json(model: ModelPlan) -> dict[str, Any]:
 
 
 def pool_json(pool: PoolPlan) -> dict[str, Any]:
-    return {key: _jsonable(value) for key, value in asdict(pool).items()}
+    """A pool as resolved: its shape, bounds in force (and as declared), starting size, volume."""
+    return {
+        "name": pool.name,
+        "instance_type": pool.instance_type,
+        "gpu": pool.gpu,
+        "gpus_per_node": pool.gpus_per_node,
+        "capacity": pool.capacity,
+        "min_nodes": pool.min_nodes,
+        "max_nodes": pool.max_nodes,
+        "declared_max_nodes": pool.declared_max_nodes,
+        "warm_pool": pool.warm_pool,
+        "on_demand_base": pool.on_demand_base,
+        "on_demand_percent_above_base": pool.on_demand_percent_above_base,
+        "nodes_needed": pool.nodes_needed,
+        "desired_nodes": pool.desired_nodes,
+        "root_volume_gib": pool.root_volume.size_gib,
+        "engine_slots": pool.engine_slots,
+        "models": list(pool.models),
+        "group_name": pool.group_name,
+    }
 
 
 def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
@@ -48,7 +67,7 @@ def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
             + (f" ({m.reason})" if m.reason else "")
         )
     for p in pools:
-        limit = "unbounded" if p.max_nodes is None else str(p.max_nodes)
+        limit = str(p.max_nodes) if p.declared_max_nodes is not None else f"{p.max_nodes}, the stack's default"
         lines.append(
             f"  pool {p.name}: {p.instance_type} ({p.gpus_per_node} x {p.gpu}), needs {p.nodes_needed} node(s) "
             f"(min {p.min_nodes}, max {limit}), root volume {p.root_volume_gib} GiB"

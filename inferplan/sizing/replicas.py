@@ -7,23 +7,26 @@ call-weighted average of those workloads; the SLO the strictest TTFT and TPOT am
 no workload routes to is sized for a 1000-in / 1000-out mix (the calibration table's standard) and
 needs no replica beyond the pool's min_nodes.
 
-`instance_type: auto` tries every catalog shape with an on-demand price in the stack's region and
-keeps the cheapest (price x nodes needed, at least min_nodes) that fits every model of the pool,
-meets their SLOs and stays within max_nodes (or autoscaling.max_nodes_per_pool). When none carries
-the peak within that limit, the cheapest that fits and meets the SLOs is kept and the reason says so
-(the `autoscaler-capacity` rule decides what that means); when none fits at all, it is an error.
+`instance_type: auto` tries every catalog shape and keeps the one whose pool costs least a month at
+the nodes it needs (at least min_nodes) — priced by the caller (`PoolCost`: the planner prices the
+candidate pool with the plan's price book and the cost engine's own functions, so `auto` and the
+cost report cannot disagree) — among those that fit every model of the pool, meet their SLOs and
+stay within max_nodes (or autoscaling.max_nodes_per_pool). A shape the book has no price for is not
+a candidate. When none carries the peak within that limit, the cheapest that fits and meets the SLOs
+is kept and the reason says so (the `autoscaler-capacity` rule decides what that means); when none
+fits at all, it is an error.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
 from inferplan.errors import SpecInputError
-from inferplan.plan import ModelPlan, PoolPlan
+from inferplan.plan import ModelPlan
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.split import Sizing, size_model
 from inferplan.sizing.throughput import Slo, TokenMix
@@ -33,6 +36,24 @@ from inferplan.spec import Model, Platform, Pool, Workload, did_you_mean
 MINUTES_PER_DAY = 1440
 DEFAULT_MIX = TokenMix(1000, 1000)
 AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class PoolSizing:
+    """What sizing decides about one pool: its shape and the nodes its models need at peak."""
+
+    name: str
+    instance_type: str  # resolved (never "auto")
+    gpu: str
+    gpus_per_node: int
+    nodes_needed: int  # what the models on it need at peak (0 when idle; the planner applies min_nodes)
+    root_volume_gib: int
+    engine_slots: int  # max_num_seqs of the engine it serves (v1: one model per pool)
+    models: tuple[str, ...]
+
+
+# Monthly cost of a pool of this shape at these nodes (None when the price book has no price for it).
+PoolCost = Callable[[Pool, PoolSizing], float | None]
 
 
 @dataclass(frozen=True)
@@ -170,28 +191,46 @@ def _node_limit(platform: Platform, pool: Pool) -> int:
     return pool.max_nodes if pool.max_nodes is not None else platform.autoscaling.max_nodes_per_pool
 
 
+def _pool_sizing(
+    pool: Pool, instance: InstanceEntry, gpu: GpuEntry, sized: Sequence[_Sized], f: Efficiency
+) -> PoolSizing:
+    slots = [s.sizing.replica.batch for s in sized if s.sizing.fits]
+    return PoolSizing(
+        name=pool.name,
+        instance_type=instance.instance_type,
+        gpu=gpu.gpu,
+        gpus_per_node=instance.gpus,
+        nodes_needed=sum(s.nodes_needed for s in sized),
+        root_volume_gib=root_volume_gib([s.entry for s in sized], f),
+        engine_slots=max(1, max(slots)) if slots else 0,
+        models=tuple(s.spec.name for s in sized),
+    )
+
+
 def _choose_shape(
     platform: Platform,
     catalog: Catalog,
     pool: Pool,
     specs: Sequence[tuple[Model, ModelEntry, Precision, int, Demand]],
     factors: Efficiency,
+    pool_cost: PoolCost,
 ) -> tuple[InstanceEntry, GpuEntry, list[_Sized], str]:
     limit = _node_limit(platform, pool)
     carrying: list[tuple[float, int, str, InstanceEntry, GpuEntry, list[_Sized]]] = []
     fitting: list[tuple[float, int, str, InstanceEntry, GpuEntry, list[_Sized]]] = []
     for instance in catalog.instances.values():
-        price = catalog.instance_price(instance.instance_type, platform.region)
         gpu = catalog.gpus.get(instance.gpu)
-        if price is None or gpu is None:
+        if gpu is None:
             continue
         sized = _size_on(specs, instance, gpu, factors)
-        if not all(s.sizing.meets_slo for s in sized):
+        if not all(s.sizing.fits and s.sizing.meets_slo for s in sized):
             continue
-        nodes = max(pool.min_nodes, sum(s.nodes_needed for s in sized), 1)
-        key = (price.usd_per_hour * nodes, instance.gpus, instance.instance_type, instance, gpu, sized)
+        usd = pool_cost(pool, _pool_sizing(pool, instance, gpu, sized, factors))
+        if usd is None:
+            continue
+        key = (usd, instance.gpus, instance.instance_type, instance, gpu, sized)
         fitting.append(key)
-        if nodes <= limit:
+        if max(pool.min_nodes, sum(s.nodes_needed for s in sized)) <= limit:
             carrying.append(key)
     if carrying:
         _, _, _, instance, gpu, sized = min(carrying, key=lambda k: k[:3])
@@ -202,9 +241,9 @@ def _choose_shape(
     names = ", ".join(spec.name for spec, *_ in specs) or "(no models)"
     raise SpecInputError(
         ("pools", _index([p.name for p in platform.pools], pool.name), "instance_type"),
-        f"auto found no EC2 shape with an on-demand price in {platform.region} that fits {names} within "
-        "its latency SLO (name an instance_type, lower max_context or quantization, or add a price under "
-        "`catalog.instance_prices`)",
+        f"auto found no priced EC2 shape in {platform.region} that fits {names} within its latency SLO "
+        "(name an instance_type, lower max_context or quantization, or add a price under "
+        "`catalog.instance_prices` or `cost.prices`)",
     )
 
 
@@ -244,12 +283,12 @@ def root_volume_gib(entries: Sequence[ModelEntry], factors: Efficiency | None = 
 
 
 def plan_models(
-    platform: Platform, catalog: Catalog, factors: Efficiency | None = None
-) -> tuple[tuple[ModelPlan, ...], tuple[PoolPlan, ...]]:
+    platform: Platform, catalog: Catalog, pool_cost: PoolCost, factors: Efficiency | None = None
+) -> tuple[tuple[ModelPlan, ...], tuple[PoolSizing, ...]]:
     """Size every model of the spec on its pool's shape (choosing the shape where it is `auto`)."""
     f = factors or builtin_efficiency()
     model_plans: list[ModelPlan] = []
-    pool_plans: list[PoolPlan] = []
+    pools: list[PoolSizing] = []
     for pool in platform.pools:
         specs = [
             (spec, *_catalog_model(platform, catalog, spec), demand(platform, spec.name))
@@ -259,7 +298,7 @@ def plan_models(
         for spec, _, _, context, _ in specs:
             _check_calls_fit_context(platform, spec, context)
         if pool.instance_type == AUTO:
-            instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f)
+            instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f, pool_cost)
         else:
             instance, gpu = _instance(platform, catalog, pool)
             sized, note = _size_on(specs, instance, gpu, f), ""
@@ -273,20 +312,5 @@ def plan_models(
                     "pick a larger instance_type or `auto`)",
                 )
         model_plans.extend(plans)
-        pool_plans.append(
-            PoolPlan(
-                name=pool.name,
-                instance_type=instance.instance_type,
-                gpu=gpu.gpu,
-                gpus_per_node=instance.gpus,
-                capacity=pool.capacity,
-                min_nodes=pool.min_nodes,
-                max_nodes=pool.max_nodes,
-                warm_pool=pool.warm_pool,
-                on_demand_base=pool.on_demand_base,
-                nodes_needed=max(pool.min_nodes, sum(p.nodes_needed for p in plans)),
-                root_volume_gib=root_volume_gib([s.entry for s in sized], f),
-                models=tuple(p.name for p in plans),
-            )
-        )
-    return tuple(model_plans), tuple(pool_plans)
+        pools.append(_pool_sizing(pool, instance, gpu, sized, f))
+    return tuple(model_plans), tuple(pools)

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from inferplan.plan import Plan, build_plan
+from inferplan.plan import Plan
+from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform
 from tests.conftest import ROOT, stack_config

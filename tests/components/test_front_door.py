@@ -21,8 +21,8 @@ from inferplan.plan import (
     MODELS_LISTENER_PORT,
     ROUTER_LISTENER_PORT,
     ROUTER_PORT,
-    build_plan,
 )
+from inferplan.planner import build_plan
 from inferplan.router_config import env_vars, router_config
 from inferplan.spec import Platform
 from offline.recorder import ACCOUNT_ID

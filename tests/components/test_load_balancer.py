@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs, fit_name
-from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_LISTENER_PORT
+from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
+from inferplan.names import fit_name
+from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_LISTENER_PORT, LoadBalancerPlan
 from tests.components.recorded import named, of_type, record_components, recorded
 from tests.conftest import EXAMPLE_STACKS, stack_config
 
@@ -59,11 +60,9 @@ def test_access_logs_when_a_bucket_is_given():
         InternalLoadBalancer(
             "t-lb",
             InternalLoadBalancerArgs(
-                name_prefix="t",
+                balancer=LoadBalancerPlan("t", "t-alb", "10.0.0.0/16", {"inferplan:stack": "t"}),
                 vpc_id="vpc-1",
-                vpc_cidr="10.0.0.0/16",
                 subnet_ids=["subnet-a", "subnet-b"],
-                tags={"inferplan:stack": "t"},
                 access_logs_bucket="central-elb-logs",
             ),
         )

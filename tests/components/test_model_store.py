@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.model_store import bucket_name
+from inferplan.names import bucket_name
 from tests.components.recorded import named, of_type, plan_of, recorded, tagged
 from tests.conftest import EXAMPLE_STACKS
 
@@ -29,7 +29,7 @@ def test_bucket_is_encrypted_with_the_stack_key_and_a_bucket_key(stack):
     assert default["sseAlgorithm"] == "aws:kms"
     assert default["kmsMasterKeyId"].endswith(f":{key.name}")
     assert rule["bucketKeyEnabled"] is True
-    assert bucket.inputs["bucket"] == bucket_name(stack, "123456789012")
+    assert bucket.inputs["bucket"] == bucket_name(stack, "models", "123456789012")
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
@@ -79,7 +79,7 @@ def test_weights_admin_role_is_assumable_within_the_account_only():
 
 
 def test_bucket_names_are_valid_s3_names_for_any_stack():
-    assert bucket_name("prod-eu", "123456789012") == "prod-eu-models-123456789012"
-    long = bucket_name("My_Very.Long-Stack-Name-" + "x" * 60, "123456789012")
+    assert bucket_name("prod-eu", "models", "123456789012") == "prod-eu-models-123456789012"
+    long = bucket_name("My_Very.Long-Stack-Name-" + "x" * 60, "models", "123456789012")
     assert len(long) <= 63 and long == long.lower() and "_" not in long and "." not in long
     assert long.endswith("-models-123456789012")

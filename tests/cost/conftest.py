@@ -7,13 +7,13 @@ hand-written PoolPlan/ModelPlan rows with `with_sizing`, so the expected money i
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
 from typing import Any
 
-import pytest
-
-from inferplan.plan import ModelPlan, Plan, PoolPlan, build_plan
-from inferplan.preflight.prices_cache import CACHE_ENV
+from inferplan import planner
+from inferplan.plan import ModelPlan, Plan, PoolPlan
+from inferplan.planner import build_plan
+from inferplan.preflight.prices_cache import PriceCache
+from inferplan.sizing.replicas import PoolSizing
 from inferplan.spec import Platform
 from tests.conftest import stack_config
 
@@ -22,28 +22,27 @@ def platform_of(config: dict[str, Any]) -> Platform:
     return Platform.model_validate(config["inferplan:platform"])
 
 
-def plan_of(stack: str, config: dict[str, Any] | None = None) -> Plan:
+def plan_of(stack: str, config: dict[str, Any] | None = None, prices_cache: PriceCache | None = None) -> Plan:
     """build_plan on an example stack, or on an edited copy of its config."""
-    return build_plan(stack, platform_of(config if config is not None else stack_config(stack)))
+    platform = platform_of(config if config is not None else stack_config(stack))
+    return build_plan(stack, platform, prices_cache=prices_cache)
 
 
 def pool_plan(plan: Plan, name: str, nodes_needed: int, root_volume_gib: int = 200) -> PoolPlan:
+    """The planner's own pool decisions, on a hand-picked node count and root volume."""
     spec = plan.platform.pool(name)
     shape = plan.catalog.instances[spec.instance_type]
-    return PoolPlan(
+    sizing = PoolSizing(
         name=name,
         instance_type=spec.instance_type,
         gpu=shape.gpu,
         gpus_per_node=shape.gpus,
-        capacity=spec.capacity,
-        min_nodes=spec.min_nodes,
-        max_nodes=spec.max_nodes,
-        warm_pool=spec.warm_pool,
-        on_demand_base=spec.on_demand_base,
         nodes_needed=nodes_needed,
         root_volume_gib=root_volume_gib,
+        engine_slots=64,
         models=tuple(m.name for m in plan.platform.models if m.pool == name),
     )
+    return planner.pool_plan(plan.stack, plan.platform, spec, sizing)
 
 
 def model_plan(
@@ -94,14 +93,5 @@ def hand_sized(plan: Plan, calls_per_min: float = 300.0) -> Plan:
 
 
 def with_sizing(plan: Plan, pools: tuple[PoolPlan, ...], models: tuple[ModelPlan, ...]) -> Plan:
-    """The plan with these pools and models (replacing whatever sizing produced)."""
-    names = {f.name for f in fields(Plan)}
-    if {"pools", "models"} <= names:
-        return replace(plan, pools=pools, models=models)
-    raise AssertionError("Plan has no pools/models fields yet: the sizing engine has not landed")
-
-
-@pytest.fixture(autouse=True)
-def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cost tests price from the shipped catalog, not from a cache someone refreshed on this machine."""
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache") / "prices.json"))
+    """The plan with these pools and models (replacing whatever sizing produced), intents re-derived."""
+    return planner.resize(plan, models, pools)

@@ -7,8 +7,8 @@ import csv
 import pytest
 
 from inferplan.catalog import CATALOG_DIR
-from inferplan.cost import PriceBook
 from inferplan.errors import UserError
+from inferplan.pricebook import PriceBook
 
 
 def test_every_price_file_row_has_source_and_as_of() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from inferplan.cost import PriceBook, PricingContext, price_record, price_resources
+from inferplan.cost import PricingContext, price_record, price_resources
 from inferplan.cost.pricing import NO_USAGE, REGISTRY
 from inferplan.cost.usage import Amount, Traffic
+from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 
 H = 730.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inferplan.cost import estimate
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
 from inferplan.stackfile import load_stack
 
 

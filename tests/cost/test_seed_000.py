@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from inferplan.cost import PoolStep, PriceBook, PricingContext, VolumeModel, price_record
+from inferplan.cost import PoolStep, PricingContext, VolumeModel, price_record
+from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 
 HOURS = 730.0

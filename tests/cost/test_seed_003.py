@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 
 from inferplan.catalog import CatalogOverrides, InstancePrice, builtin_catalog
-from inferplan.cost import PriceBook, PricingContext, price_record
+from inferplan.cost import PricingContext, price_record
 from inferplan.cost.engine import outcome_costs
 from inferplan.cost.model import line
-from inferplan.cost.pricing import price_book
+from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 from tests.conftest import stack_config
 from tests.cost.conftest import plan_of
@@ -35,7 +35,7 @@ def h200_config() -> dict[str, object]:
 
 @pytest.mark.parametrize(("gpus", "monthly"), sorted(LADDER.items()))
 def test_seed_003_h200_ladder_pro_rated_through_cost_prices(gpus: int, monthly: float) -> None:
-    book = price_book(plan_of("dev", h200_config()))
+    book = plan_of("dev", h200_config()).prices
     per_gpu = book.gpu_hour("p5e.48xlarge")
     assert per_gpu is not None and per_gpu.source == "stack override (cost.prices)"
     assert per_gpu.usd == pytest.approx(4.975)
@@ -57,7 +57,7 @@ def test_seed_003_full_node_priced_by_the_asg_function_is_29054() -> None:
             "tags": [{"key": "inferplan:pool", "value": "h200", "propagateAtLaunch": True}],
         },
     )
-    book = price_book(plan_of("dev", h200_config()))
+    book = plan_of("dev", h200_config()).prices
     (node,) = price_record(group, PricingContext(prices=book, records=(group,)))
     assert node.monthly_usd == pytest.approx(LADDER[8], abs=1.0)
     assert node.source == "stack override (cost.prices)"
@@ -86,7 +86,7 @@ def test_seed_003_fig01_cost_per_accepted_outcome_counts_rework() -> None:
     plan = plan_of("prod-eu")
     pool_month = 100_000.0  # a hand-set h100 pool cost, shared by tokens across its two workloads
     lines = [line("p5.48xlarge on-demand", "node-hour", 1.0, pool_month, "cloud_gpu", pool="h100")]
-    (lead,) = outcome_costs(plan, lines, price_book(plan))
+    (lead,) = outcome_costs(plan, lines, plan.prices)
     days = 730 / 24
     pool_tokens = days * (200_000 * 0.95 * 1_000 + 120_000 * 0.98 * 1_750)
     llama_call = pool_month / pool_tokens * 1_000

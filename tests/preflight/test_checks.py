@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inferplan.catalog import builtin_catalog
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
 from inferplan.preflight.checks import (
     PoolTarget,
     QuotaUnknown,

@@ -18,20 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from inferplan.plan import Plan, build_plan
+from inferplan.plan import Plan
+from inferplan.planner import build_plan
 from inferplan.report import PlanReport, render_markdown
-from inferplan.report.mermaid import (
+from inferplan.report.mermaid import render_mermaid
+from inferplan.spec import Platform
+from inferplan.topology import (
     Flow,
     FrontierNode,
     ModelNode,
     PoolBox,
     Topology,
     WorkloadNode,
-    render_mermaid,
     topology_from_json,
     topology_from_plan,
 )
-from inferplan.spec import Platform
 from tests.conftest import ROOT, stack_config
 from tests.review.conftest import edited_plan, example_plan
 

@@ -21,7 +21,8 @@ import litellm
 import pytest
 from litellm.exceptions import ContextWindowExceededError, InternalServerError, Timeout
 
-from inferplan.plan import MODEL_HEADER, Plan, build_plan
+from inferplan.plan import MODEL_HEADER, Plan
+from inferplan.planner import build_plan
 from inferplan.router_config import VLLM_BASE_URL_ENV, env_vars, router_config
 from inferplan.stackfile import load_stack
 from tests.conftest import ROOT, stack_config, write_stack

@@ -11,7 +11,8 @@ import yaml
 
 from inferplan.catalog import read_rows
 from inferplan.cli import main
-from inferplan.plan import MODEL_HEADER, Plan, build_plan
+from inferplan.plan import MODEL_HEADER, Plan
+from inferplan.planner import build_plan
 from inferplan.router_config import (
     DEFAULT_TIMEOUT_S,
     VLLM_BASE_URL_ENV,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from inferplan.plan import Plan, build_plan
+from inferplan.plan import Plan
+from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform
 from tests.conftest import EXAMPLE_STACKS, ROOT, stack_config

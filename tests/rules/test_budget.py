@@ -90,7 +90,7 @@ def test_a_tight_budget_fails_the_gate_rules_for_the_stack():
 def test_gpu_nodes_without_a_price_fail_the_budget_closed():
     # p5e.48xlarge has no on-demand price in the catalog (Capacity Blocks only).
     from inferplan.cost import estimate
-    from inferplan.plan import build_plan
+    from inferplan.planner import build_plan
     from inferplan.rules.budget import budget_expected, budget_worst_case
     from inferplan.stackfile import load_stack
 

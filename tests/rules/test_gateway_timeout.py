@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inferplan.plan import build_plan
+from inferplan.planner import build_plan
 from inferplan.rules import evaluate_plan
 from inferplan.rules.gateway import gateway_timeout
 from inferplan.stackfile import load_stack

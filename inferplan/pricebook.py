@@ -1,4 +1,8 @@
-"""The price book: every figure the cost engine multiplies by, with where it came from and when.
+"""The price book: every figure the planner multiplies by, with where it came from and when.
+
+One book per plan (`PriceBook.for_stack`, built by the planner): everything that compares money —
+`instance_type: auto`, the cost engine, break-even — prices through it, so two answers about one
+stack can never rest on two different prices.
 
 Prices are data (inferplan/catalog/*.csv); this module only looks them up. A lookup for a region
 with no row of its own falls back to the us-east-1 row times the region's factor and says so
@@ -9,18 +13,19 @@ with no row of its own falls back to the us-east-1 row times the region's factor
 - `spot_discount:<instance_type>`: fraction off on-demand (0.6 = 60% off)
 - `api:<provider>/<model>:input` / `api:<provider>/<model>:output`: USD per million tokens
 
-Instance prices fetched by `preflight --refresh-prices` (the local price cache, dated) replace the
-built-in rows; a stack's own `catalog.instance_prices` and `cost.prices` still win over the cache.
-Cached spot prices replace the spot-discount assumption.
+Instance prices fetched by `preflight --refresh-prices` (the local price cache, dated) are read only
+when the user asks for them (`plan --prices-cache`): then they replace the built-in rows, a stack's
+own `catalog.instance_prices` and `cost.prices` still win over them, cached spot prices replace the
+spot-discount assumption, and the book names the cache and its date (`cache_note`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from inferplan.catalog import Catalog, builtin_catalog, read_rows
+from inferplan.catalog import Catalog, CatalogOverrides, InstancePrice, builtin_catalog, read_rows
 from inferplan.errors import SpecInputError, UserError
 from inferplan.preflight.prices_cache import PriceCache
 
@@ -154,6 +159,29 @@ class PriceBook:
     assumptions: Mapping[str, Assumption]
     overrides: Mapping[str, float] = field(default_factory=dict)
     spot_prices: Mapping[str, Price] = field(default_factory=dict)  # instance type -> cached spot price
+    cache_note: str = ""  # which price cache was read and when it was fetched ("" when none was asked for)
+
+    @classmethod
+    def for_stack(
+        cls,
+        region: str,
+        catalog: Catalog,
+        own_instance_prices: Sequence[InstancePrice] = (),
+        overrides: Mapping[str, float] | None = None,
+        cache: PriceCache | None = None,
+    ) -> PriceBook:
+        """The book of one stack: `catalog` (built-in rows merged with the stack's `catalog:` section)
+        < the price cache, only when given < the stack's own `catalog.instance_prices` < `cost.prices`."""
+        if cache is not None:
+            catalog = cache.apply(catalog).with_overrides(
+                CatalogOverrides(instance_prices=own_instance_prices)
+            )
+        book = cls.builtin(region, catalog, overrides, cache)
+        if cache is None:
+            return book
+        fetched = dict(cache.fetched_at).get(region)
+        when = f"fetched {fetched.date().isoformat()}" if fetched else f"no {region} section"
+        return replace(book, cache_note=f"price cache {cache.path} ({when})")
 
     @classmethod
     def builtin(

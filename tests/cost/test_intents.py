@@ -1,6 +1,6 @@
 """The planned bill of materials: what the components will register, priced before anything exists.
 
-The gate in `__main__.py` prices `bill_of_materials(plan)`; the `plan` command prices the resources the
+The gate in `__main__.py` prices `plan.intents`; the `plan` command prices the resources the
 program actually registers under mocks. Both must give the same money, type by type.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from inferplan.cost import PricingContext, bill_of_materials, estimate, price_record
+from inferplan.cost import PricingContext, estimate, price_record
 from inferplan.cost.pricing import REGISTRY
 from inferplan.plan import Plan
 from inferplan.resources import ResourceRecord
@@ -38,17 +38,17 @@ def by_type(plan: Plan, records: Sequence[ResourceRecord]) -> dict[str, tuple[fl
 
 def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
     plan = plan_of("prod-eu")
-    kinds = Counter(r.type for r in bill_of_materials(plan))
+    kinds = Counter(r.type for r in plan.intents)
     assert kinds["aws:ec2/natGateway:NatGateway"] == 3  # one per AZ in prod
     assert (
         kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 11
     )  # 8 node + secretsmanager + autoscaling (warm pool) + S3
     assert kinds["aws:autoscaling/group:Group"] == kinds["aws:ec2/launchTemplate:LaunchTemplate"] == 2
     assert kinds["aws:secretsmanager/secret:Secret"] == 1
-    groups = [r for r in bill_of_materials(plan) if r.type == "aws:autoscaling/group:Group"]
+    groups = [r for r in plan.intents if r.type == "aws:autoscaling/group:Group"]
     # on-demand pools take the launch template directly (AWS allows no warm pool with a mixed policy)
     assert all("mixedInstancesPolicy" not in g.inputs and g.get("launchTemplate") for g in groups)
-    templates = [r for r in bill_of_materials(plan) if r.type == "aws:ec2/launchTemplate:LaunchTemplate"]
+    templates = [r for r in plan.intents if r.type == "aws:ec2/launchTemplate:LaunchTemplate"]
     assert {t.tag("inferplan:pool"): t.get("instanceType") for t in templates} == {
         "h100": "p5.48xlarge",
         "h200": "p5en.48xlarge",
@@ -57,7 +57,7 @@ def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
 
 
 def test_sovereign_bom_has_no_nat_and_no_secrets() -> None:
-    kinds = Counter(r.type for r in bill_of_materials(plan_of("sovereign")))
+    kinds = Counter(r.type for r in plan_of("sovereign").intents)
     assert kinds["aws:ec2/natGateway:NatGateway"] == 0
     assert kinds["aws:secretsmanager/secret:Secret"] == 0
 
@@ -67,7 +67,7 @@ def test_bom_prices_like_the_resources_the_program_registers(stack: str, record:
     recording = record(stack, stack_config(stack))
     assert not recording.failed, recording.errors
     plan = plan_of(stack)
-    planned, registered = by_type(plan, bill_of_materials(plan)), by_type(plan, recording.resources)
+    planned, registered = by_type(plan, plan.intents), by_type(plan, recording.resources)
     assert set(planned) == set(registered)
     for token in planned:
         assert planned[token][:2] == pytest.approx(registered[token][:2], abs=0.01), token

@@ -1,0 +1,286 @@
+"""Spec → Plan: `build_plan` makes every decision the platform needs, once.
+
+Order matters and is the whole design: the price book first (so `instance_type: auto` and the cost
+engine price alike), then the network and routes, then sizing (which chooses `auto` shapes by what
+each candidate pool costs in that book), then every component's sub-plan with its names, bounds and
+sizes resolved, and last the resource intents the cost engine prices before anything is registered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+from typing import Literal
+
+from inferplan import cloud_init, names
+from inferplan.catalog import Catalog, builtin_catalog
+from inferplan.cost.pricing import PricingContext, price_record
+from inferplan.intents import pool_intents, resource_intents
+from inferplan.plan import (
+    AUTOSCALING_ENDPOINT,
+    LOG_RETENTION_DAYS,
+    NODE_INTERFACE_ENDPOINTS,
+    SECRETS_ENDPOINT,
+    BudgetPlan,
+    ImageRef,
+    KeyPlan,
+    LoadBalancerPlan,
+    LogGroupPlan,
+    ModelPlan,
+    ModelStorePlan,
+    NetworkPlan,
+    Plan,
+    PoolPlan,
+    RootVolume,
+    Route,
+    ServicePlan,
+    Tags,
+)
+from inferplan.preflight.prices_cache import PriceCache
+from inferplan.pricebook import PriceBook
+from inferplan.sizing.memory import checkpoint_gib
+from inferplan.sizing.replicas import PoolSizing, plan_models
+from inferplan.spec import Platform, Pool, subnet_prefix
+
+# gp3 beyond its free 3,000 IOPS / 125 MB/s baseline: weights are written from S3 and read into GPU
+# memory at every start, so a node's start time is bound by this volume.
+ROOT_VOLUME_IOPS = 4000
+ROOT_VOLUME_THROUGHPUT_MB_S = 1000  # gp3's maximum
+TARGET_GROUP_NAME_LIMIT = 32  # AWS: target group and load balancer names
+MODEL_BUCKET_PURPOSE = "models"
+
+
+def stack_tags(stack: str, platform: Platform) -> dict[str, str]:
+    """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
+    return {"inferplan:stack": stack, "inferplan:environment": platform.environment}
+
+
+def component_tags(stack: str, platform: Platform, component: str, **extra: str) -> dict[str, str]:
+    return {**stack_tags(stack, platform), "inferplan:component": component, **extra}
+
+
+def log_group(stack: str, what: str, tags: Tags) -> LogGroupPlan:
+    resource_name = names.physical(stack, what, "logs")
+    return LogGroupPlan(
+        resource_name=resource_name,
+        name=names.log_group_name(stack, what),
+        retention_days=LOG_RETENTION_DAYS,
+        tags={**tags, "Name": resource_name},
+    )
+
+
+def plan_network(stack: str, platform: Platform) -> NetworkPlan:
+    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
+    net = platform.network
+    vpc = ipaddress.IPv4Network(net.cidr)
+    blocks = list(vpc.subnets(new_prefix=subnet_prefix(vpc.prefixlen)))
+    azs = net.availability_zones
+    nat = net.egress == "nat"
+    endpoints = (
+        NODE_INTERFACE_ENDPOINTS
+        + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+        + ((AUTOSCALING_ENDPOINT,) if any(p.warm_pool for p in platform.pools) else ())
+    )
+    return NetworkPlan(
+        name_prefix=stack,
+        region=platform.region,
+        tags=component_tags(stack, platform, "network"),
+        cidr=net.cidr,
+        availability_zones=azs,
+        private_subnets=tuple(str(b) for b in blocks[:azs]),
+        public_subnets=tuple(str(b) for b in blocks[azs : 2 * azs]) if nat else (),
+        nat_gateways=(azs if platform.environment == "prod" else 1) if nat else 0,
+        interface_endpoints=endpoints,
+    )
+
+
+def plan_routes(platform: Platform) -> tuple[Route, ...]:
+    models = {m.name for m in platform.models}
+
+    def kind(target: str) -> Literal["model", "frontier"]:
+        return "model" if target in models else "frontier"
+
+    return tuple(
+        Route(
+            workload=w.name,
+            sensitivity=w.sensitivity,
+            target=w.route,
+            target_kind=kind(w.route),
+            fallback=w.fallback,
+            fallback_kind=kind(w.fallback) if w.fallback else None,
+        )
+        for w in platform.workloads
+    )
+
+
+def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) -> PoolPlan:
+    """A pool's every decision: ceiling in force, starting size, capacity split, volume, names."""
+    declared = spec.max_nodes if spec.max_nodes is not None else platform.autoscaling.max_nodes_per_pool
+    ceiling = max(declared, spec.min_nodes)  # what the group can be created with (rules judge `declared`)
+    needed = max(spec.min_nodes, sizing.nodes_needed)
+    extra = {"inferplan:pool": spec.name}
+    if sizing.models:
+        extra["inferplan:model"] = ",".join(sizing.models)
+    tags = component_tags(stack, platform, "pool", **extra)
+    return PoolPlan(
+        name=spec.name,
+        region=platform.region,
+        instance_type=sizing.instance_type,
+        gpu=sizing.gpu,
+        gpus_per_node=sizing.gpus_per_node,
+        capacity=spec.capacity,
+        min_nodes=spec.min_nodes,
+        max_nodes=ceiling,
+        declared_max_nodes=spec.max_nodes,
+        warm_pool=spec.warm_pool,
+        on_demand_base=spec.on_demand_base if spec.capacity == "mixed" else 0,
+        on_demand_percent_above_base=100 if spec.capacity == "on_demand" else 0,
+        nodes_needed=needed,
+        desired_nodes=min(needed, ceiling),
+        root_volume=RootVolume(
+            size_gib=sizing.root_volume_gib,
+            iops=ROOT_VOLUME_IOPS,
+            throughput_mb_s=ROOT_VOLUME_THROUGHPUT_MB_S,
+        ),
+        engine_slots=sizing.engine_slots,
+        models=sizing.models,
+        resource_prefix=names.physical(stack, spec.name),
+        group_name=names.group_name(stack, spec.name),
+        role_name=names.node_role_name(stack, spec.name),
+        log_group=log_group(stack, spec.name, tags),
+        tags=tags,
+    )
+
+
+def pool_monthly_usd(pool: PoolPlan, prices: PriceBook, hours_per_month: float) -> float | None:
+    """What a pool costs a month at its nodes_needed, priced by the cost engine's own functions."""
+    records = pool_intents(pool)
+    ctx = PricingContext(
+        prices=prices,
+        hours_per_month=hours_per_month,
+        records=records,
+        pool_nodes={pool.name: pool.nodes_needed},
+    )
+    lines = [ln for record in records for ln in price_record(record, ctx)]
+    if any(not ln.priced for ln in lines):
+        return None
+    return sum(ln.monthly_usd for ln in lines)
+
+
+def plan_services(
+    stack: str, platform: Platform, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...]
+) -> tuple[ServicePlan, ...]:
+    by_name = {p.name: p for p in pools}
+    egress = platform.network.egress == "nat"
+    image = ImageRef(cloud_init.VLLM_REPOSITORY, cloud_init.VLLM_TAG, in_ecr=not egress)
+    return tuple(
+        ServicePlan(
+            model=model,
+            region=platform.region,
+            image=image,
+            group_name=by_name[model.pool].group_name,
+            log_group_name=by_name[model.pool].log_group.name,
+            lifecycle_hook=cloud_init.WEIGHTS_READY_HOOK if by_name[model.pool].warm_pool > 0 else None,
+            target_group_name=names.fit_name(names.physical(stack, model.name), TARGET_GROUP_NAME_LIMIT),
+            rule_priority=priority,
+            resource_prefix=names.physical(stack, model.name),
+            tags={**by_name[model.pool].tags, "inferplan:model": model.name},
+        )
+        for priority, model in enumerate(models, start=1)
+    )
+
+
+def plan_budget(stack: str, platform: Platform) -> BudgetPlan:
+    spec = platform.budget
+    return BudgetPlan(
+        resource_prefix=stack,
+        budget_name=f"inferplan-{stack}",
+        topic_name=f"inferplan-{stack}-alerts",
+        monthly_usd=spec.monthly_usd,
+        forecast_alert_percent=round(100.0 * spec.hard_cap_usd / spec.monthly_usd, 1),
+        alert_emails=tuple(spec.alert_emails),
+        cost_filter=f"user:inferplan:stack${stack}",
+        tags=component_tags(stack, platform, "budget"),
+    )
+
+
+def plan_store(
+    stack: str, platform: Platform, catalog: Catalog, models: tuple[ModelPlan, ...]
+) -> ModelStorePlan:
+    return ModelStorePlan(
+        resource_prefix=stack,
+        bucket_purpose=MODEL_BUCKET_PURPOSE,
+        reader_role_names=tuple(names.node_role_name(stack, p.name) for p in platform.pools),
+        # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
+        weights_gib=sum(checkpoint_gib(catalog.models[m]) for m in sorted({m.model_id for m in models})),
+        tags=component_tags(stack, platform, "model-store"),
+    )
+
+
+def price_book(platform: Platform, catalog: Catalog, cache: PriceCache | None = None) -> PriceBook:
+    """The plan's one price book: catalog (with the stack's rows) < the cache, when asked < the stack."""
+    return PriceBook.for_stack(
+        platform.region,
+        catalog,
+        own_instance_prices=platform.catalog.instance_prices,
+        overrides=platform.cost.prices,
+        cache=cache,
+    )
+
+
+def build_plan(
+    stack: str, platform: Platform, catalog: Catalog | None = None, prices_cache: PriceCache | None = None
+) -> Plan:
+    """The one function from a validated spec to every decision downstream reads.
+
+    `prices_cache` is read only because the user asked for it (`plan --prices-cache`); without it
+    the plan prices from the shipped catalog and the stack's own overrides, whatever lies on disk.
+    """
+    merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
+    book = price_book(platform, merged, prices_cache)
+    hours = platform.cost.hours_per_month
+    specs = {p.name: p for p in platform.pools}
+
+    def candidate_cost(spec: Pool, sizing: PoolSizing) -> float | None:
+        return pool_monthly_usd(pool_plan(stack, platform, spec, sizing), book, hours)
+
+    models, sized = plan_models(platform, merged, candidate_cost)
+    pools = tuple(pool_plan(stack, platform, specs[s.name], s) for s in sized)
+    return resize(
+        Plan(
+            stack=stack,
+            platform=platform,
+            catalog=merged,
+            network=plan_network(stack, platform),
+            routes=plan_routes(platform),
+            prices=book,
+            budget=plan_budget(stack, platform),
+            key=KeyPlan(
+                resource_prefix=stack,
+                region=platform.region,
+                log_group_pattern=names.log_group_name(stack, "*"),
+                tags=component_tags(stack, platform, "encryption"),
+            ),
+            load_balancer=LoadBalancerPlan(
+                resource_prefix=stack,
+                name=names.fit_name(names.physical(stack, "alb"), TARGET_GROUP_NAME_LIMIT),
+                vpc_cidr=platform.network.cidr,
+                tags=component_tags(stack, platform, "load-balancer"),
+            ),
+            store=plan_store(stack, platform, merged, models),
+        ),
+        models,
+        pools,
+    )
+
+
+def resize(plan: Plan, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...]) -> Plan:
+    """The plan with these models and pools, and everything derived from them (services, intents)."""
+    sized = replace(
+        plan,
+        models=models,
+        pools=pools,
+        services=plan_services(plan.stack, plan.platform, models, pools),
+        store=plan_store(plan.stack, plan.platform, plan.catalog, models),
+    )
+    return replace(sized, intents=resource_intents(sized))
