@@ -14,6 +14,7 @@ from typing import Literal
 
 from inferplan import names
 from inferplan.catalog import Catalog
+from inferplan.decide.types import Decision
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform, Sensitivity
@@ -248,7 +249,12 @@ class ModelStorePlan:
 
 @dataclass(frozen=True)
 class Plan:
+    """`spec` is the stack as written; `platform` the spec the decision resolved it to (every `auto`
+    route, fallback and shape filled in, unused pools and models left out): what is built."""
+
     stack: str
+    spec: Platform
+    decision: Decision
     platform: Platform
     catalog: Catalog
     network: NetworkPlan

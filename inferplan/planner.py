@@ -15,6 +15,8 @@ from typing import Literal
 from inferplan import cloud_init, names
 from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.cost.pricing import PricingContext, price_record
+from inferplan.decide.decision import decide, resolve
+from inferplan.errors import SpecInputError
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -239,17 +241,24 @@ def build_plan(
     merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
     book = price_book(platform, merged, prices_cache)
     hours = platform.cost.hours_per_month
-    specs = {p.name: p for p in platform.pools}
 
     def candidate_cost(spec: Pool, sizing: PoolSizing) -> float | None:
         return pool_monthly_usd(pool_plan(stack, platform, spec, sizing), book, hours)
 
-    models, sized = plan_models(platform, merged, candidate_cost)
-    pools = tuple(pool_plan(stack, platform, specs[s.name], s) for s in sized)
+    decision = decide(platform, merged, book, candidate_cost)
+    resolved = resolve(platform, decision)
+    try:
+        models, sized = plan_models(resolved, merged)
+    except SpecInputError as exc:  # paths into the resolved spec, which leaves unused entries out
+        raise in_spec(exc, resolved, platform) from None
+    specs = {p.name: p for p in resolved.pools}
+    pools = tuple(pool_plan(stack, resolved, specs[s.name], s) for s in sized)
     return resize(
         Plan(
             stack=stack,
-            platform=platform,
+            spec=platform,
+            decision=decision,
+            platform=resolved,
             catalog=merged,
             network=plan_network(stack, platform),
             routes=plan_routes(platform),
@@ -272,6 +281,16 @@ def build_plan(
         models,
         pools,
     )
+
+
+def in_spec(error: SpecInputError, resolved: Platform, declared: Platform) -> SpecInputError:
+    """The same error with list indexes of the resolved spec turned into the declared spec's."""
+    path = list(error.path)
+    if len(path) >= 2 and path[0] in ("models", "pools", "workloads") and isinstance(path[1], int):
+        kind = str(path[0])
+        name = getattr(resolved, kind)[path[1]].name
+        path[1] = [item.name for item in getattr(declared, kind)].index(name)
+    return SpecInputError(tuple(path), error.message)
 
 
 def resize(plan: Plan, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...]) -> Plan:

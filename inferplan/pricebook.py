@@ -62,6 +62,13 @@ class ApiPrice:
     as_of: str
     estimated: bool = False
     note: str = ""
+    open_model: str = ""  # the open-weight model an open-model API serves (Hugging Face id), else ""
+    region: str = ""  # Bedrock: the Region (or us/eu/global inference profile) the price is for
+    cache_read_usd_per_mtok: float | None = None  # prompt caching, where the provider bills it
+    cache_write_usd_per_mtok: float | None = None
+    batch_discount: float | None = None  # fraction off for the provider's batch API
+    context_window: int | None = None
+    processing_regions: tuple[str, ...] = ()  # where the provider says it processes (global, us, eu, a Region)
 
     @property
     def key(self) -> str:
@@ -102,19 +109,31 @@ def _load_services() -> dict[tuple[str, str], Price]:
     }
 
 
-def _load_api() -> dict[str, ApiPrice]:
-    prices = (
-        ApiPrice(
+def _optional(row: dict[str, str], key: str) -> float | None:
+    return float(row[key]) if key in row else None
+
+
+def _load_api() -> dict[str, tuple[ApiPrice, ...]]:
+    """provider/model -> its rows (Bedrock has one per Region or inference-profile geography)."""
+    out: dict[str, list[ApiPrice]] = {}
+    for r in read_rows("api_prices.csv"):
+        price = ApiPrice(
             provider=r["provider"],
             model=r["model"],
             input_usd_per_mtok=float(r["input_usd_per_mtok"]),
             output_usd_per_mtok=float(r["output_usd_per_mtok"]),
             source=r["source"],
             as_of=r["as_of"],
+            open_model=r.get("open_model", ""),
+            region=r.get("region", ""),
+            cache_read_usd_per_mtok=_optional(r, "cache_read_usd_per_mtok"),
+            cache_write_usd_per_mtok=_optional(r, "cache_write_usd_per_mtok"),
+            batch_discount=_optional(r, "batch_discount"),
+            context_window=int(r["context_window"]) if "context_window" in r else None,
+            processing_regions=tuple(x for x in r.get("processing_regions", "").split(";") if x),
         )
-        for r in read_rows("api_prices.csv")
-    )
-    return {p.key: p for p in prices}
+        out.setdefault(price.key, []).append(price)
+    return {key: tuple(rows) for key, rows in out.items()}
 
 
 def _load_factors() -> dict[str, _Factor]:
@@ -153,7 +172,7 @@ class PriceBook:
     region: str
     catalog: Catalog
     services: Mapping[tuple[str, str], Price]
-    api_prices: Mapping[str, ApiPrice]
+    api_prices: Mapping[str, tuple[ApiPrice, ...]]
     factors: Mapping[str, _Factor]
     spot: Mapping[tuple[str, str], Assumption]
     assumptions: Mapping[str, Assumption]
@@ -359,9 +378,22 @@ class PriceBook:
 
     # -- API prices -----------------------------------------------------------------------------
 
+    def _row(self, key: str) -> ApiPrice | None:
+        """The row of this region: exact, then its geography's inference profile (us, eu), then global."""
+        rows = self.api_prices.get(key, ())
+        if len(rows) <= 1:
+            return rows[0] if rows else None
+        geography = self.region.split("-", 1)[0]
+        for wanted in (self.region, geography, "global", ""):
+            for row in rows:
+                if row.region == wanted:
+                    return row
+        return rows[0]
+
     def api(self, provider: str, model: str) -> ApiPrice | None:
-        """Per-token price of a frontier model; Bedrock ids map to their vendor's list price (estimated)."""
-        found = self.api_prices.get(f"{provider}/{model}")
+        """Per-token price of an API model; Bedrock ids without a row of their own map to their vendor's
+        list price (estimated)."""
+        found = self._row(f"{provider}/{model}")
         estimated, note = False, ""
         if found is None and provider == "bedrock":
             found = self._bedrock(model)
@@ -380,6 +412,13 @@ class PriceBook:
             as_of="stack" if overridden else base.as_of,
             estimated=estimated and not overridden,
             note=note if not overridden else "",
+            open_model=base.open_model,
+            region=base.region,
+            cache_read_usd_per_mtok=base.cache_read_usd_per_mtok,
+            cache_write_usd_per_mtok=base.cache_write_usd_per_mtok,
+            batch_discount=base.batch_discount,
+            context_window=base.context_window,
+            processing_regions=base.processing_regions,
         )
 
     def _bedrock(self, model: str) -> ApiPrice | None:
@@ -389,7 +428,8 @@ class PriceBook:
         vendor = parts[-2] if len(parts) > 1 else ""
         matches = [
             p
-            for p in self.api_prices.values()
+            for rows in self.api_prices.values()
+            for p in rows
             if (not vendor or p.provider == vendor) and name.startswith(p.model)
         ]
         return max(matches, key=lambda p: len(p.model)) if matches else None

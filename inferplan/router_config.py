@@ -96,8 +96,12 @@ def frontier_context_window(frontier: Frontier) -> int | None:
     """The entry's own `context_window`, else the catalog row, else the provider's default row."""
     if frontier.context_window is not None:
         return frontier.context_window
+    return catalog_context_window(frontier.provider, frontier.model)
+
+
+def catalog_context_window(provider: str, model: str) -> int | None:
     table = frontier_models()
-    row = table.get((frontier.provider, frontier.model)) or table.get((frontier.provider, "*"))
+    row = table.get((provider, model)) or table.get((provider, "*"))
     return row.context_window if row else None
 
 

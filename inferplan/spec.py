@@ -111,12 +111,26 @@ class Model(Strict):
 
 class Frontier(Strict):
     name: Name
-    provider: Literal["anthropic", "openai", "google", "bedrock"]
+    # Frontier APIs, and the open-model API providers (together, fireworks, groq, deepinfra; Bedrock
+    # serves both kinds): catalog/api_prices.csv prices them, the router reaches them through LiteLLM.
+    provider: Literal[
+        "anthropic", "openai", "google", "bedrock", "together", "fireworks", "groq", "deepinfra"
+    ]
     model: str
     processing_regions: tuple[str, ...] = Field(min_length=1)
     secret: Name
     monthly_cap_usd: float = Field(gt=0)
     context_window: int | None = Field(default=None, gt=0)
+
+
+AUTO = "auto"  # a workload's route or fallback chosen by the planner (inferplan.decide)
+Task = Literal[
+    "classification", "extraction", "summarization", "translation", "rag", "chat", "coding", "reasoning"
+]
+
+
+class Quality(Strict):
+    min_tier: int = Field(ge=1, le=5)  # catalog/quality_tiers.csv: 1 small models … 5 the strongest frontier
 
 
 class LatencySlo(Strict):
@@ -130,13 +144,16 @@ class Workload(Strict):
     input_tokens: int = Field(gt=0)
     output_tokens: int = Field(gt=0)
     sensitivity: Sensitivity
-    route: str
-    fallback: str | None = None
+    route: str  # a model or frontier entry name, or "auto": the planner chooses (inferplan.decide)
+    fallback: str | None = None  # likewise; "auto" picks the cheapest eligible option in another place
     fallback_rate: float = Field(default=0.0, ge=0, le=1)
     latency_slo_ms: LatencySlo | None = None
     # Share of calls accepted without human rework, per route or fallback name (seed 003, Fig. 01).
     success_rate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
     rework_usd: float | None = Field(default=None, ge=0)  # human cost of fixing one rejected outcome
+    # The quality floor: an explicit tier, or the tier the task needs (catalog/task_tiers.csv).
+    quality: Quality | None = None
+    task: Task | None = None
 
 
 class Waiver(Strict):
@@ -277,6 +294,11 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
             if not isinstance(name, str):
                 continue
             scope = "targets" if kind in ("models", "frontier") else kind
+            if scope == "targets" and name == AUTO:
+                problems.append(
+                    ((kind, index, "name"), f"'{AUTO}' is reserved: a route of `auto` asks the planner")
+                )
+                continue
             key = f"{scope}:{name}"
             if key in seen:
                 problems.append(
@@ -307,17 +329,18 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
     for index, item in _entries(data, "workloads"):
         for field in ("route", "fallback"):
             target = item.get(field)
-            if isinstance(target, str) and target not in targets:
+            if isinstance(target, str) and target not in targets and target != AUTO:
                 problems.append(
                     (
                         ("workloads", index, field),
-                        f"no model or frontier entry named '{target}'{did_you_mean(target, targets)}",
+                        f"no model or frontier entry named '{target}'{did_you_mean(target, [*targets, AUTO])} "
+                        "(or `auto`: the planner chooses)",
                     )
                 )
         rate = item.get("fallback_rate", 0)
         if isinstance(rate, int | float) and rate > 0 and item.get("fallback") is None:
             problems.append((("workloads", index, "fallback_rate"), "is set but no fallback is named"))
-        if isinstance(item.get("route"), str) and item.get("route") == item.get("fallback"):
+        if isinstance(item.get("route"), str) and item.get("route") == item.get("fallback") != AUTO:
             problems.append((("workloads", index, "fallback"), "must differ from route"))
         rates = item.get("success_rate")
         if isinstance(rates, Mapping):

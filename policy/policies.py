@@ -43,6 +43,7 @@ from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, region_checks, residency_dataflow, residency_region
+from inferplan.rules.routes import route_cost
 from inferplan.rules.secrets import secrets_encrypted
 from inferplan.rules.waivers import apply_waivers
 from inferplan.spec import Platform, Residency
@@ -341,6 +342,13 @@ def _gateway_timeout(
     return gateway_timeout(_needs_plan(context, args))
 
 
+def _route_cost(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
+    plan = _needs_plan(context, args)
+    return route_cost(plan.decision, plan.stack)
+
+
 def _gateway_auth(
     records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
 ) -> Iterable[Finding]:
@@ -377,6 +385,7 @@ DESCRIPTIONS = {
     "gateway-auth": "Every API route has an authorizer; the stage throttles and writes access logs.",
     "gateway-timeout": "No workload's latency SLO lets a call run past the gateway's 30 s integration limit.",
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
+    "route-cost": "A declared route costs no more than the cheapest option the workload's rules allow.",
 }
 
 
@@ -394,6 +403,7 @@ def build_policies(
         "frontier-needs-egress": _frontier_needs_egress,
         "gateway-auth": _gateway_auth,
         "gateway-timeout": _gateway_timeout,
+        "route-cost": _route_cost,
     }
     resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []

@@ -3,8 +3,9 @@
     monthly_expected_usd    pools at the nodes sizing needs, usage as declared, operations
     monthly_worst_case_usd  every pool at max nodes all month, every frontier entry at its cap,
                             request-linked items at the gateway's rate limit
-    api_only_monthly_usd    every workload sent to cost.api_only_model instead (tokens only: seed 003's
-                            "Monthly API cost = ... x model price")
+    api_only_monthly_usd    every workload at the cheapest API its rules allow (cost.api_only_model when
+                            set): tokens only, seed 003's "Monthly API cost = ... x model price";
+                            workloads no API may serve are left out (api_only_excluded)
 
 The self-hosted side counts all four buckets (operations included: "self-hosting looks great right
 up until you add staff cost", seed 003); the API-only side counts tokens only.
@@ -18,13 +19,7 @@ from dataclasses import replace
 from inferplan.cost.breakeven import PoolStep, VolumeModel
 from inferplan.cost.model import CostLine, Costs, OutcomeCost
 from inferplan.cost.pricing import PricingContext, price_record
-from inferplan.cost.usage import (
-    api_lines,
-    api_only_monthly,
-    api_only_price,
-    calls_per_month,
-    target_calls,
-)
+from inferplan.cost.usage import api_lines, api_only, calls_per_month, target_calls
 from inferplan.plan import Plan
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
@@ -153,7 +148,8 @@ def _assumptions(
     hours = plan.platform.cost.hours_per_month
     out = [
         f"a month is {hours:g} hours; calls per month = calls_per_day x {hours / 24:.2f}",
-        f"API-only: every workload at {api_only_key} list prices, tokens only (no caching or batch discounts)",
+        f"API-only: {api_only_key}, list prices, tokens only (no caching or batch discounts); workloads no "
+        "API may serve (sensitivity, quality floor, context window) are left out of the comparison",
         "each workload's route gets 1 - fallback_rate of its calls, its fallback gets fallback_rate",
         "worst case: pools at maxSize all month (spot hours at the on-demand price), frontier entries at "
         "monthly_cap_usd, request-linked items at the gateway rate limit all month",
@@ -176,17 +172,21 @@ def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Cos
     resource_lines = [ln for r in recs for ln in price_record(r, ctx)]
     usage_lines, notes = api_lines(plan, book)
     lines = (*resource_lines, *usage_lines, *operations_lines(plan))
-    api_price = api_only_price(plan, book)
-    api_only = api_only_monthly(plan, api_price)
-    model = volume_model(plan, ctx, lines, api_only)
+    baseline = api_only(plan, book)
+    model = volume_model(plan, ctx, lines, baseline.monthly_usd)
     return Costs(
         lines=lines,
-        api_only_monthly_usd=api_only,
-        api_only_model=api_price.key,
+        api_only_monthly_usd=baseline.monthly_usd,
+        api_only_model=baseline.label,
+        api_only_excluded=dict(baseline.excluded),
         calls_per_month=model.calls_per_month,
-        breakeven_calls_per_month=model.breakeven() if model.calls_per_month > 0 else None,
+        # One stack-wide break-even only where API-only could carry every workload; otherwise the two
+        # sides would not serve the same calls (the decision section has it per workload and model).
+        breakeven_calls_per_month=model.breakeven()
+        if model.calls_per_month > 0 and not baseline.excluded
+        else None,
         outcomes=outcome_costs(plan, lines, book),
-        assumptions=_assumptions(plan, book, api_price.key, lines),
+        assumptions=_assumptions(plan, book, baseline.label, lines),
         notes=tuple(notes),
     )
 

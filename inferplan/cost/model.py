@@ -131,6 +131,7 @@ class Costs:
     lines: tuple[CostLine, ...]
     api_only_monthly_usd: float = 0.0
     api_only_model: str = ""
+    api_only_excluded: Mapping[str, str] = field(default_factory=dict)  # workload -> why no API may serve it
     calls_per_month: float = 0.0
     breakeven_calls_per_month: float | None = None
     outcomes: tuple[OutcomeCost, ...] = ()
@@ -189,6 +190,9 @@ class Costs:
             "buckets_worst_case": {k: round(v, 2) for k, v in self.buckets_worst_case.items()},
             "lines": [ln.to_json() for ln in self.lines],
             "api_only_model": self.api_only_model,
+            "api_only_excluded": [
+                {"workload": w, "reason": r} for w, r in sorted(self.api_only_excluded.items())
+            ],
             "calls_per_month": round(self.calls_per_month, 1),
             "per_1000_calls_self_hosted_usd": None if per_self is None else round(per_self, 4),
             "per_1000_calls_api_usd": None if per_api is None else round(per_api, 4),

@@ -26,12 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from inferplan.catalog.quality import floor_of, tier_of
 from inferplan.cost.model import CostLine, line
 from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
 from inferplan.pricebook import ApiPrice, PriceBook
-from inferplan.router_config import fallback_allowed
-from inferplan.spec import Frontier
+from inferplan.router_config import catalog_context_window, fallback_allowed, frontier_context_window
+from inferplan.rules.eligibility import api_sensitivity, context_fits, judge, quality_floor
+from inferplan.spec import Frontier, Platform, Workload
 
 DEFAULT_API_ONLY = "anthropic/claude-sonnet-4-5"
 GB = 1e9
@@ -83,7 +85,43 @@ class FrontierSpend:
 
 
 def calls_per_month(plan: Plan, calls_per_day: float) -> float:
-    return calls_per_day * plan.platform.cost.hours_per_month / 24
+    return monthly_calls(plan.platform, calls_per_day)
+
+
+def monthly_calls(platform: Platform, calls_per_day: float) -> float:
+    return calls_per_day * platform.cost.hours_per_month / 24
+
+
+def call_bytes(prices: PriceBook, workload: Workload) -> float:
+    """Bytes one call moves both ways: its tokens as text plus the HTTP/JSON/TLS envelope."""
+    a = prices.assumption
+    return (workload.input_tokens + workload.output_tokens) * a("bytes_per_token").value + a(
+        "request_overhead_bytes"
+    ).value
+
+
+def request_bytes(prices: PriceBook, workload: Workload) -> float:
+    """Bytes one call sends out (the prompt and half the envelope): what leaves the VPC for an API."""
+    a = prices.assumption
+    return workload.input_tokens * a("bytes_per_token").value + a("request_overhead_bytes").value / 2
+
+
+def call_usd(
+    platform: Platform, prices: PriceBook, workload: Workload, api: ApiPrice | None, self_hosted: bool
+) -> float:
+    """What one call of `workload` costs beyond the nodes, by where it goes (the decision engine's per-call
+    price): an API's tokens plus, through NAT, the bytes processed and sent out; a self-hosted model's
+    log line in its pool's log group. Requests, gateway and router logs are the same wherever a call
+    goes, and ALB capacity units are priced on the whole stack's traffic (not per call), so neither is here.
+    """
+    if self_hosted:
+        log = prices.assumption("log_bytes_per_request").value / GB
+        return log * prices.service("cloudwatch_logs_ingest").usd
+    usd = api.per_call(workload.input_tokens, workload.output_tokens) if api else 0.0
+    if platform.network.egress == "nat":
+        usd += call_bytes(prices, workload) / GB * prices.service("nat_gateway_data").usd
+        usd += request_bytes(prices, workload) / GB * prices.service("data_transfer_out").usd
+    return usd
 
 
 def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
@@ -183,16 +221,36 @@ def api_lines(plan: Plan, prices: PriceBook) -> tuple[list[CostLine], list[str]]
     return lines, notes
 
 
-def api_only_price(plan: Plan, prices: PriceBook) -> ApiPrice:
-    """The model every workload goes to in the API-only alternative.
+@dataclass(frozen=True)
+class ApiOnly:
+    """The API-only alternative: each workload at the cheapest API it may use, the others left out."""
 
-    `cost.api_only_model` names a frontier entry or a catalog "provider/model"; by default the first
-    frontier entry, else anthropic/claude-sonnet-4-5 (a midrange frontier tier, as in seed 000).
-    """
+    monthly_usd: float  # tokens only (seed 003's "Monthly API cost = ... x model price")
+    by_workload: Mapping[str, tuple[str, float]]  # workload -> (provider/model, USD a month)
+    excluded: Mapping[str, str]  # workload -> why no API may serve it
+
+    @property
+    def label(self) -> str:
+        models = sorted({key for key, _ in self.by_workload.values()})
+        if not models:
+            return "no API may serve any workload"
+        return models[0] if len(models) == 1 else "cheapest eligible API per workload: " + ", ".join(models)
+
+
+def _api_choices(plan: Plan, prices: PriceBook) -> list[tuple[str, ApiPrice, int | None]]:
+    """The APIs of the comparison: `cost.api_only_model` when set, else the stack's frontier and
+    open-model entries, else anthropic/claude-sonnet-4-5 (a midrange frontier tier, as in seed 000)."""
     choice = plan.platform.cost.api_only_model
-    if choice is None:
-        choice = plan.platform.frontier[0].name if plan.platform.frontier else DEFAULT_API_ONLY
-    entry = plan.platform.frontier_entry(choice)
+    if choice is None and plan.spec.frontier:
+        out = []
+        for declared in plan.spec.frontier:
+            price = prices.api(declared.provider, declared.model)
+            if price is not None:
+                out.append((declared.name, price, frontier_context_window(declared)))
+        if out:
+            return out
+    choice = choice or DEFAULT_API_ONLY
+    entry = plan.spec.frontier_entry(choice)
     provider: str
     model: str
     if entry is not None:
@@ -200,7 +258,7 @@ def api_only_price(plan: Plan, prices: PriceBook) -> ApiPrice:
     elif "/" in choice:
         provider, model = choice.split("/", 1)
     else:
-        names = [f.name for f in plan.platform.frontier]
+        names = [f.name for f in plan.spec.frontier]
         raise SpecInputError(
             ("cost", "api_only_model"),
             f"'{choice}' is neither a frontier entry ({', '.join(names) or 'none'}) nor a catalog "
@@ -208,25 +266,48 @@ def api_only_price(plan: Plan, prices: PriceBook) -> ApiPrice:
         )
     price = prices.api(provider, model)
     if price is None:
-        # Blame the field the choice came from: the stack's own setting, else the frontier entry.
-        frontier = plan.platform.frontier
-        where: tuple[str | int, ...] = (
-            ("cost", "api_only_model")
-            if plan.platform.cost.api_only_model is not None or entry is None
-            else ("frontier", next(i for i, f in enumerate(frontier) if f.name == entry.name), "model")
-        )
         raise SpecInputError(
-            where,
+            ("cost", "api_only_model"),
             f"no price for {provider}/{model} in inferplan/catalog/api_prices.csv "
             f"(add cost.prices api:{provider}/{model}:input and :output)",
         )
-    return price
+    window = frontier_context_window(entry) if entry is not None else catalog_context_window(provider, model)
+    return [(choice, price, window)]
 
 
-def api_only_monthly(plan: Plan, price: ApiPrice) -> float:
-    return sum(
-        calls_per_month(plan, w.calls_per_day) * price.per_call(w.input_tokens, w.output_tokens)
-        for w in plan.platform.workloads
+def api_only(plan: Plan, prices: PriceBook) -> ApiOnly:
+    """Every workload at the cheapest API the rules let it use: sensitivity, quality floor, context
+    window (not egress: the comparison is a world without the VPC). Workloads no API may serve are
+    left out, and the report says the comparison covers the rest."""
+    by_workload: dict[str, tuple[str, float]] = {}
+    excluded: dict[str, str] = {}
+    choices = _api_choices(plan, prices)
+    for w in plan.spec.workloads:
+        calls = calls_per_month(plan, w.calls_per_day)
+        floor, why = floor_of(w)
+        best: tuple[float, str] | None = None
+        refusals = []
+        for name, price, window in choices:
+            tier = tier_of(price.open_model) if price.open_model else tier_of(price.key)
+            verdict = judge(
+                [
+                    api_sensitivity(w, name),
+                    context_fits(w, window, name),
+                    quality_floor(floor, tier, name, why),
+                ]
+            )
+            if not verdict.eligible:
+                refusals.append(verdict.reason)
+                continue
+            usd = calls * price.per_call(w.input_tokens, w.output_tokens)
+            if best is None or usd < best[0]:
+                best = (usd, price.key)
+        if best is None:
+            excluded[w.name] = "; ".join(dict.fromkeys(refusals))
+        else:
+            by_workload[w.name] = (best[1], best[0])
+    return ApiOnly(
+        monthly_usd=sum(usd for _, usd in by_workload.values()), by_workload=by_workload, excluded=excluded
     )
 
 
@@ -234,7 +315,6 @@ def traffic(plan: Plan, prices: PriceBook) -> Traffic:
     """Monthly requests, LCUs, NAT/egress bytes and log volume implied by the workloads."""
     hours = plan.platform.cost.hours_per_month
     a = prices.assumption
-    bytes_per_token = a("bytes_per_token").value
     overhead = a("request_overhead_bytes").value
     log_bytes = a("log_bytes_per_request").value
     passes = a("alb_passes_per_self_hosted_call").value
@@ -242,9 +322,9 @@ def traffic(plan: Plan, prices: PriceBook) -> Traffic:
     workloads = plan.platform.workloads
     calls = {w.name: calls_per_month(plan, w.calls_per_day) for w in workloads}
     total_calls = sum(calls.values())
-    call_bytes = {w.name: (w.input_tokens + w.output_tokens) * bytes_per_token + overhead for w in workloads}
-    request_bytes = {w.name: w.input_tokens * bytes_per_token + overhead / 2 for w in workloads}
-    mean_bytes = sum(calls[n] * call_bytes[n] for n in calls) / total_calls if total_calls else overhead
+    both_ways = {w.name: call_bytes(prices, w) for w in workloads}
+    sent = {w.name: request_bytes(prices, w) for w in workloads}
+    mean_bytes = sum(calls[n] * both_ways[n] for n in calls) / total_calls if total_calls else overhead
 
     # The gateway throttle bounds every request-linked quantity.
     ceiling = plan.platform.gateway.rate_limit.requests_per_second * hours * 3600
@@ -256,8 +336,8 @@ def traffic(plan: Plan, prices: PriceBook) -> Traffic:
     self_hosted = {t: by for t, by in routed.items() if t in models}
     self_calls = sum(sum(by.values()) for by in self_hosted.values())
     alb_requests = total_calls + (passes - 1) * self_calls
-    alb_bytes = sum(calls[n] * call_bytes[n] for n in calls) + (passes - 1) * sum(
-        n * call_bytes[w] for by in self_hosted.values() for w, n in by.items()
+    alb_bytes = sum(calls[n] * both_ways[n] for n in calls) + (passes - 1) * sum(
+        n * both_ways[w] for by in self_hosted.values() for w, n in by.items()
     )
 
     def lcu_hours(requests_per_month: float, bytes_per_month: float) -> float:
@@ -281,8 +361,8 @@ def traffic(plan: Plan, prices: PriceBook) -> Traffic:
     if plan.network.egress:
         for spend in frontier_spend(plan, prices):
             factor = spend.calls_worst_factor
-            both = sum(n * call_bytes[w] for w, n in spend.calls.items())
-            out = sum(n * request_bytes[w] for w, n in spend.calls.items())
+            both = sum(n * both_ways[w] for w, n in spend.calls.items())
+            out = sum(n * sent[w] for w, n in spend.calls.items())
             nat_bytes = Amount(nat_bytes.expected + both, nat_bytes.worst + both * factor)
             egress_bytes = Amount(egress_bytes.expected + out, egress_bytes.worst + out * factor)
 

@@ -15,6 +15,7 @@ from inferplan import graph
 from inferplan.cost.model import Costs
 from inferplan.plan import SCHEMA, Plan
 from inferplan.report import costs as costs_section
+from inferplan.report import decision as decision_section
 from inferplan.report import mermaid as mermaid_section
 from inferplan.report import policy as policy_section
 from inferplan.report import resources as resources_section
@@ -60,6 +61,7 @@ def to_json(report: PlanReport) -> dict[str, Any]:
         "region": plan.region,
         "environment": plan.platform.environment,
         "summary": {"create": report.to_create},
+        "decision": decision_section.to_json(plan, report.costs),
         "resources": [r.to_json() for r in resources_section.ordered(report.resources)],
         "models": [sizing_section.model_json(m) for m in plan.models],
         "pools": [sizing_section.pool_json(p) for p in plan.pools],
@@ -91,6 +93,7 @@ def render_text(report: PlanReport) -> str:
     plan = report.plan
     parts = [
         f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
+        decision_section.render_text(plan, report.costs),
         resources_section.render_text(report.resources),
         sizing_section.render_text(plan.models, plan.pools),
         routes_section.render_text(plan),
@@ -107,6 +110,7 @@ def render_markdown(report: PlanReport) -> str:
     parts = [
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
+        decision_section.render_markdown(plan, report.costs),
         policy_section.render_markdown(report.findings, plan),
         warnings_markdown(report),
         costs_section.render_markdown(report.costs) if report.costs else "",

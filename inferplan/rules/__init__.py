@@ -5,7 +5,8 @@ CrossGuard pack in `policy/`):
 
 * `evaluate_plan(plan, costs)` — the rules a spec can be judged on before anything is registered:
   budget-expected, budget-worst-case, autoscaler-bounded, autoscaler-capacity (advisory),
-  residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory).
+  residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory),
+  route-cost (advisory).
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
@@ -26,6 +27,7 @@ from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, b
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
+from inferplan.rules.routes import route_cost
 from inferplan.rules.secrets import secrets_encrypted
 from inferplan.rules.waivers import apply_waivers, unused_waivers
 
@@ -82,6 +84,7 @@ def evaluate_plan(
     findings.extend(egress_resources(plan, records))
     findings.extend(frontier_needs_egress(plan))
     findings.extend(gateway_timeout(plan))
+    findings.extend(route_cost(plan.decision, plan.stack))
     return apply_waivers(findings, plan.platform.policy.waivers, today)
 
 

@@ -67,7 +67,9 @@ def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
             + (f" ({m.reason})" if m.reason else "")
         )
     for p in pools:
-        limit = str(p.max_nodes) if p.declared_max_nodes is not None else f"{p.max_nodes}, the stack's default"
+        limit = (
+            str(p.max_nodes) if p.declared_max_nodes is not None else f"{p.max_nodes}, the stack's default"
+        )
         lines.append(
             f"  pool {p.name}: {p.instance_type} ({p.gpus_per_node} x {p.gpu}), needs {p.nodes_needed} node(s) "
             f"(min {p.min_nodes}, max {limit}), root volume {p.root_volume_gib} GiB"

@@ -2,25 +2,22 @@
 
 Demand of a model is the busiest minute of the workloads routed to it (`route == model name`):
 calls_per_day / 1440 x autoscaling.peak_to_average. Fallback traffic that lands on a self-hosted
-model is not counted (the fallback absorbs overflow; it is not planned for). The token mix is the
-call-weighted average of those workloads; the SLO the strictest TTFT and TPOT among them. A model
-no workload routes to is sized for a 1000-in / 1000-out mix (the calibration table's standard) and
-needs no replica beyond the pool's min_nodes.
+model is not counted (the fallback absorbs overflow; it is not planned for). The engine is sized
+(tensor parallelism, batch slots) for the call-weighted average token mix, under the strictest TTFT
+and TPOT among those workloads; then each workload's busiest minute is charged at what one replica
+does for that workload's own mix, and the replicas needed are the sum of those shares, rounded up
+(a replica time-shares its batch, so a long-prompt workload costs more of it than a short one — and
+the decision engine charges a workload exactly this share). A model no workload routes to is sized
+for a 1000-in / 1000-out mix (the calibration table's standard) and needs no replica.
 
-`instance_type: auto` tries every catalog shape and keeps the one whose pool costs least a month at
-the nodes it needs (at least min_nodes) — priced by the caller (`PoolCost`: the planner prices the
-candidate pool with the plan's price book and the cost engine's own functions, so `auto` and the
-cost report cannot disagree) — among those that fit every model of the pool, meet their SLOs and
-stay within max_nodes (or autoscaling.max_nodes_per_pool). A shape the book has no price for is not
-a candidate. When none carries the peak within that limit, the cheapest that fits and meets the SLOs
-is kept and the reason says so (the `autoscaler-capacity` rule decides what that means); when none
-fits at all, it is an error.
+`instance_type: auto` is resolved before sizing, by the decision engine (`inferplan.decide`), which
+chooses shapes and routes in one problem priced by the plan's price book; sizing only sees shapes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, Precision
@@ -29,13 +26,12 @@ from inferplan.errors import SpecInputError
 from inferplan.plan import ModelPlan
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.split import Sizing, size_model
-from inferplan.sizing.throughput import Slo, TokenMix
+from inferplan.sizing.throughput import Slo, TokenMix, replica_throughput
 from inferplan.sizing.vllm_args import vllm_args
-from inferplan.spec import Model, Platform, Pool, Workload, did_you_mean
+from inferplan.spec import AUTO, LatencySlo, Model, Platform, Pool, Workload, did_you_mean
 
 MINUTES_PER_DAY = 1440
 DEFAULT_MIX = TokenMix(1000, 1000)
-AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -52,8 +48,13 @@ class PoolSizing:
     models: tuple[str, ...]
 
 
-# Monthly cost of a pool of this shape at these nodes (None when the price book has no price for it).
-PoolCost = Callable[[Pool, PoolSizing], float | None]
+@dataclass(frozen=True)
+class WorkloadDemand:
+    """One workload's busiest minute and its own token mix."""
+
+    name: str
+    peak_calls_per_min: float
+    mix: TokenMix
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,24 @@ class Demand:
     """What the routed workloads ask of one model at peak."""
 
     peak_calls_per_min: float
-    mix: TokenMix
-    slo: Slo
+    mix: TokenMix  # call-weighted average: what the engine's parallelism and batch are sized for
+    slo: Slo  # the strictest of the routed workloads'
+    workloads: tuple[WorkloadDemand, ...] = ()
+
+
+def peak_calls_per_min(platform: Platform, workload: Workload) -> float:
+    """A workload's busiest minute: its daily volume spread over the day, times the peak factor."""
+    return workload.calls_per_day / MINUTES_PER_DAY * platform.autoscaling.peak_to_average
+
+
+def workload_mix(workload: Workload) -> TokenMix:
+    return TokenMix(workload.input_tokens, workload.output_tokens)
+
+
+def strictest(slos: Sequence[LatencySlo | None]) -> Slo:
+    ttfts = [s.ttft for s in slos if s is not None and s.ttft is not None]
+    tpots = [s.tpot for s in slos if s is not None and s.tpot is not None]
+    return Slo(min(ttfts) if ttfts else None, min(tpots) if tpots else None)
 
 
 def routed_workloads(platform: Platform, model_name: str) -> tuple[Workload, ...]:
@@ -72,7 +89,6 @@ def routed_workloads(platform: Platform, model_name: str) -> tuple[Workload, ...
 def demand(platform: Platform, model_name: str) -> Demand:
     workloads = routed_workloads(platform, model_name)
     calls = sum(w.calls_per_day for w in workloads)
-    peak = calls / MINUTES_PER_DAY * platform.autoscaling.peak_to_average
     if calls > 0:
         mix = TokenMix(
             sum(w.calls_per_day * w.input_tokens for w in workloads) / calls,
@@ -80,10 +96,44 @@ def demand(platform: Platform, model_name: str) -> Demand:
         )
     else:
         mix = DEFAULT_MIX
-    slos = [w.latency_slo_ms for w in workloads if w.latency_slo_ms is not None]
-    ttfts = [s.ttft for s in slos if s.ttft is not None]
-    tpots = [s.tpot for s in slos if s.tpot is not None]
-    return Demand(peak, mix, Slo(min(ttfts) if ttfts else None, min(tpots) if tpots else None))
+    by_workload = tuple(
+        WorkloadDemand(w.name, peak_calls_per_min(platform, w), workload_mix(w)) for w in workloads
+    )
+    return Demand(
+        sum(d.peak_calls_per_min for d in by_workload),
+        mix,
+        strictest([w.latency_slo_ms for w in workloads]),
+        by_workload,
+    )
+
+
+def replica_load(
+    entry: ModelEntry, gpu: GpuEntry, sizing: Sizing, need: Demand, factors: Efficiency
+) -> float:
+    """Replicas the peak keeps busy: each workload's peak over one replica's calls/min for its own mix,
+    at the engine's parallelism, KV budget, batch slots and (strictest) SLO."""
+    if not sizing.fits:
+        return 0.0
+    load = 0.0
+    for wd in need.workloads:
+        if wd.peak_calls_per_min <= 0:
+            continue
+        replica = replica_throughput(
+            entry,
+            gpu,
+            sizing.quantization,
+            sizing.tensor_parallel,
+            sizing.memory.kv_cache_gib,
+            wd.mix,
+            need.slo,
+            sizing.kv_cache_dtype,
+            max_num_seqs=max(1, sizing.replica.batch),
+            factors=factors,
+        )
+        if replica.calls_per_min <= 0:
+            return math.inf
+        load += wd.peak_calls_per_min / replica.calls_per_min
+    return load
 
 
 def _index(names: Sequence[str], name: str) -> int:
@@ -91,7 +141,7 @@ def _index(names: Sequence[str], name: str) -> int:
     return names.index(name)
 
 
-def _catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
+def catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
     entry = catalog.models.get(spec.model)
     where = ("models", _index([m.name for m in platform.models], spec.name))
     if entry is None:
@@ -125,7 +175,7 @@ def _check_calls_fit_context(platform: Platform, spec: Model, context: int) -> N
             )
 
 
-def _instance(platform: Platform, catalog: Catalog, pool: Pool) -> tuple[InstanceEntry, GpuEntry]:
+def instance_of(platform: Platform, catalog: Catalog, pool: Pool) -> tuple[InstanceEntry, GpuEntry]:
     where = ("pools", _index([p.name for p in platform.pools], pool.name), "instance_type")
     instance = catalog.instances.get(pool.instance_type)
     if instance is None:
@@ -146,13 +196,20 @@ class _Sized:
     entry: ModelEntry
     demand: Demand
     sizing: Sizing
+    load: float  # replicas the peak keeps busy (replica_load)
 
     @property
     def replicas_needed(self) -> int:
-        per_replica = self.sizing.replica.calls_per_min
-        if not self.sizing.fits or self.demand.peak_calls_per_min <= 0 or per_replica <= 0:
+        if not self.sizing.fits or self.load <= 0:
             return 0
-        return math.ceil(self.demand.peak_calls_per_min / per_replica - 1e-9)
+        return math.ceil(self.load - 1e-9)
+
+    @property
+    def node_calls_per_min(self) -> float:
+        """What one node carries for the routed workloads together (their own mixes, time-shared)."""
+        if self.load <= 0 or not self.sizing.replicas:
+            return self.sizing.calls_per_min
+        return self.demand.peak_calls_per_min / self.load * self.sizing.replicas
 
     @property
     def nodes_needed(self) -> int:
@@ -166,29 +223,14 @@ def _size_on(
     gpu: GpuEntry,
     factors: Efficiency,
 ) -> list[_Sized]:
-    return [
-        _Sized(
-            spec,
-            entry,
-            need,
-            size_model(
-                entry,
-                gpu,
-                instance.gpus,
-                precision,
-                need.mix,
-                context,
-                spec.gpu_memory_utilization,
-                need.slo,
-                factors=factors,
-            ),
-        )
-        for spec, entry, precision, context, need in specs
-    ]
-
-
-def _node_limit(platform: Platform, pool: Pool) -> int:
-    return pool.max_nodes if pool.max_nodes is not None else platform.autoscaling.max_nodes_per_pool
+    out = []
+    for spec, entry, precision, context, need in specs:
+        sizing = size_model(
+            entry, gpu, instance.gpus, precision, need.mix, context, spec.gpu_memory_utilization, need.slo,
+            factors=factors,
+        )  # fmt: skip
+        out.append(_Sized(spec, entry, need, sizing, replica_load(entry, gpu, sizing, need, factors)))
+    return out
 
 
 def _pool_sizing(
@@ -207,49 +249,9 @@ def _pool_sizing(
     )
 
 
-def _choose_shape(
-    platform: Platform,
-    catalog: Catalog,
-    pool: Pool,
-    specs: Sequence[tuple[Model, ModelEntry, Precision, int, Demand]],
-    factors: Efficiency,
-    pool_cost: PoolCost,
-) -> tuple[InstanceEntry, GpuEntry, list[_Sized], str]:
-    limit = _node_limit(platform, pool)
-    carrying: list[tuple[float, int, str, InstanceEntry, GpuEntry, list[_Sized]]] = []
-    fitting: list[tuple[float, int, str, InstanceEntry, GpuEntry, list[_Sized]]] = []
-    for instance in catalog.instances.values():
-        gpu = catalog.gpus.get(instance.gpu)
-        if gpu is None:
-            continue
-        sized = _size_on(specs, instance, gpu, factors)
-        if not all(s.sizing.fits and s.sizing.meets_slo for s in sized):
-            continue
-        usd = pool_cost(pool, _pool_sizing(pool, instance, gpu, sized, factors))
-        if usd is None:
-            continue
-        key = (usd, instance.gpus, instance.instance_type, instance, gpu, sized)
-        fitting.append(key)
-        if max(pool.min_nodes, sum(s.nodes_needed for s in sized)) <= limit:
-            carrying.append(key)
-    if carrying:
-        _, _, _, instance, gpu, sized = min(carrying, key=lambda k: k[:3])
-        return instance, gpu, sized, ""
-    if fitting:
-        _, _, _, instance, gpu, sized = min(fitting, key=lambda k: k[:3])
-        return instance, gpu, sized, f"instance_type auto: no shape carries the peak within {limit} nodes"
-    names = ", ".join(spec.name for spec, *_ in specs) or "(no models)"
-    raise SpecInputError(
-        ("pools", _index([p.name for p in platform.pools], pool.name), "instance_type"),
-        f"auto found no priced EC2 shape in {platform.region} that fits {names} within its latency SLO "
-        "(name an instance_type, lower max_context or quantization, or add a price under "
-        "`catalog.instance_prices` or `cost.prices`)",
-    )
-
-
-def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized, extra_reason: str) -> ModelPlan:
+def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized) -> ModelPlan:
     s = sized.sizing
-    reason = "; ".join(r for r in (s.reason, extra_reason) if r)
+    reason = s.reason
     return ModelPlan(
         name=sized.spec.name,
         model_id=sized.entry.id,
@@ -264,7 +266,7 @@ def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized, extra_reason
         kv_cache_gib=round(max(s.memory.kv_cache_gib, 0.0), 2),
         max_concurrency=s.memory.max_concurrency,
         output_tokens_per_s=round(s.output_tokens_per_s, 1),
-        calls_per_min=round(s.calls_per_min, 1),
+        calls_per_min=round(sized.node_calls_per_min, 1),
         peak_calls_per_min=round(sized.demand.peak_calls_per_min, 1),
         replicas_needed=sized.replicas_needed,
         nodes_needed=sized.nodes_needed,
@@ -283,26 +285,23 @@ def root_volume_gib(entries: Sequence[ModelEntry], factors: Efficiency | None = 
 
 
 def plan_models(
-    platform: Platform, catalog: Catalog, pool_cost: PoolCost, factors: Efficiency | None = None
+    platform: Platform, catalog: Catalog, factors: Efficiency | None = None
 ) -> tuple[tuple[ModelPlan, ...], tuple[PoolSizing, ...]]:
-    """Size every model of the spec on its pool's shape (choosing the shape where it is `auto`)."""
+    """Size every model of the spec on its pool's shape (the decision engine has resolved `auto` shapes)."""
     f = factors or builtin_efficiency()
     model_plans: list[ModelPlan] = []
     pools: list[PoolSizing] = []
     for pool in platform.pools:
         specs = [
-            (spec, *_catalog_model(platform, catalog, spec), demand(platform, spec.name))
+            (spec, *catalog_model(platform, catalog, spec), demand(platform, spec.name))
             for spec in platform.models
             if spec.pool == pool.name
         ]
         for spec, _, _, context, _ in specs:
             _check_calls_fit_context(platform, spec, context)
-        if pool.instance_type == AUTO:
-            instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f, pool_cost)
-        else:
-            instance, gpu = _instance(platform, catalog, pool)
-            sized, note = _size_on(specs, instance, gpu, f), ""
-        plans = [_model_plan(pool, instance, s, note) for s in sized]
+        instance, gpu = instance_of(platform, catalog, pool)
+        sized = _size_on(specs, instance, gpu, f)
+        plans = [_model_plan(pool, instance, s) for s in sized]
         for plan in plans:
             if not plan.fits:  # no node count fixes it: an input error, not a capacity advisory
                 raise SpecInputError(

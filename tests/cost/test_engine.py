@@ -92,7 +92,12 @@ def test_api_only_model_defaults_to_the_first_frontier_entry_else_sonnet() -> No
     config = stack_config("dev")
     del config["inferplan:platform"]["cost"]
     assert estimate(hand_sized(plan_of("dev", config))).api_only_model == "anthropic/claude-haiku-4-5"
-    assert estimate(hand_sized(plan_of("sovereign"))).api_only_model == "anthropic/claude-sonnet-4-5"
+    # sovereign declares no API, and no API may take regulated data: the comparison covers nothing
+    sovereign = estimate(hand_sized(plan_of("sovereign")))
+    assert sovereign.api_only_monthly_usd == 0.0
+    assert sorted(sovereign.api_only_excluded) == ["claims-coding", "clinical-notes"]
+    assert all("regulated data never goes to an API" in why for why in sovereign.api_only_excluded.values())
+    assert sovereign.breakeven_calls_per_month is None  # no stack-wide API alternative to break even with
 
 
 def test_api_only_model_by_provider_and_model_and_a_bad_name() -> None:
@@ -114,7 +119,7 @@ def test_frontier_spend_above_its_cap_is_noted_and_the_worst_case_follows_the_sp
 
 
 def test_plan_breakeven_is_the_volume_models_and_the_model_passes_through_the_plan() -> None:
-    plan = hand_sized(plan_of("sovereign"))
+    plan = hand_sized(plan_of("dev"))
     costs, model = breakeven_model(plan)
     # at the declared volume the curve sits on the estimate (hand sizing uses the curve's node formula)
     assert model.self_hosted_usd(model.calls_per_month) == pytest.approx(costs.monthly_expected_usd)

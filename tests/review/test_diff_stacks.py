@@ -175,5 +175,5 @@ def test_sizing_shows_what_a_longer_context_costs_in_concurrency() -> None:
     assert moved[("model", "llama-70b")]["max_context"] == (16384, 32768)
     before, after = moved[("model", "llama-70b")]["max_concurrency"]
     assert after < before  # twice the context, fewer sequences fit the same KV cache
-    assert moved[("pool", "h100")] == {"max_nodes": (3, 4)}
+    assert moved[("pool", "h100")] == {"max_nodes": (3, 4), "declared_max_nodes": (3, 4)}
     assert "| ~ | model | `llama-70b` |" in render_markdown(diff)

@@ -1,0 +1,172 @@
+"""The joint choice as a mixed-integer program, solved exactly by HiGHS (`scipy.optimize.milp`).
+
+Variables: x[w, o] = 1 when workload w uses option o (binary); y[m, s] = 1 when model m's pool is
+built on shape s (binary); n[m, s] its nodes (integer). Minimise
+
+    sum x[w, o] * calls(w) * call_usd(w, o)  +  sum (node_usd(m, s) * n[m, s] + fixed_usd(m, s) * y[m, s])
+
+subject to: every workload takes exactly one option; a model option needs its pool built; a pool's
+nodes carry the busiest minute of what it serves (sum of load[w, m, s] * x <= n); a built pool runs
+at least min_nodes and at most its ceiling; each model is built on at most one shape (exactly one
+when a declared fallback names it). A workload with a declared route may only take that target; a
+workload with `route: auto` only eligible options. Pools are step costs shared by every workload on
+them, which is why the choice is joint: two workloads each below break-even alone may fill one node.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+from inferplan.decide.options import Candidate, Options, PoolOption
+from inferplan.errors import UserError
+
+TIME_LIMIT_S = 60.0
+EPS = 1e-9
+
+
+class NoOption(UserError):
+    """A workload with `route: auto` that no option may serve."""
+
+    def __init__(self, workload: str, reasons: Sequence[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.workload = workload
+        self.reasons = tuple(reasons)
+
+
+@dataclass(frozen=True)
+class Solution:
+    assignment: Mapping[str, Candidate]  # workload -> the option it takes
+    built: Mapping[str, tuple[PoolOption, int]]  # model -> (its pool on the chosen shape, nodes)
+    objective_usd: float  # what the choice costs a month (options and pools; the rest of the stack is fixed)
+    status: str  # "optimal", or why not proven
+    seconds: float
+    variables: int
+
+
+def _allowed(opts: Options, fixed: Mapping[str, str]) -> dict[str, list[Candidate]]:
+    out: dict[str, list[Candidate]] = {}
+    for workload in opts.calls:
+        own = opts.of(workload)
+        if workload in fixed:
+            target = fixed[workload]
+            chosen = [c for c in own if c.target == target and math.isfinite(c.load)]
+            if not chosen:  # the model fits no shape: sizing reports it at models[].model
+                chosen = [c for c in own if c.target == target][:1]
+            out[workload] = chosen
+        else:
+            out[workload] = [c for c in own if c.eligible and math.isfinite(c.load)]
+            if not out[workload]:
+                raise NoOption(workload, [f"{c.target}: {c.verdict.reason}" for c in _one_per_target(own)])
+    return out
+
+
+def _one_per_target(candidates: Sequence[Candidate]) -> list[Candidate]:
+    seen: dict[str, Candidate] = {}
+    for c in candidates:
+        seen.setdefault(c.target, c)
+    return list(seen.values())
+
+
+def _load(c: Candidate) -> float:
+    """A declared route onto a model that fits no node carries no load here: sizing reports it, located."""
+    return c.load if math.isfinite(c.load) else 0.0
+
+
+def solve(
+    opts: Options,
+    fixed: Mapping[str, str],
+    required_models: frozenset[str] = frozenset(),
+    keep: Callable[[Candidate], bool] | None = None,
+    time_limit_s: float = TIME_LIMIT_S,
+) -> Solution:
+    """The cheapest joint assignment. `fixed`: declared routes; `keep`: a further filter (comparisons)."""
+    start = time.perf_counter()
+    allowed = _allowed(opts, fixed)
+    if keep is not None:
+        allowed = {w: [c for c in cs if w in fixed or keep(c)] or cs for w, cs in allowed.items()}
+    used = {(c.target, c.shape) for cs in allowed.values() for c in cs if c.kind == "model"}
+    used |= {(p.model, p.shape) for p in opts.pools if p.model in required_models}
+    pools = [p for p in opts.pools if (p.model, p.shape) in used]
+
+    x = [(w, c) for w, cs in allowed.items() for c in cs]
+    nx, npool = len(x), len(pools)
+    y0, n0 = nx, nx + npool  # variable offsets
+    count = nx + 2 * npool
+    cost = np.zeros(count)
+    lower, upper = np.zeros(count), np.ones(count)
+    for i, (w, c) in enumerate(x):
+        cost[i] = opts.calls[w] * c.call_usd
+    index = {(p.model, p.shape): k for k, p in enumerate(pools)}
+    fixed_load = dict.fromkeys(index, 0.0)
+    for w, c in x:
+        if w in fixed and c.kind == "model":
+            fixed_load[c.key] += _load(c)
+    for k, p in enumerate(pools):
+        cost[y0 + k] = p.fixed_usd
+        cost[n0 + k] = p.node_usd
+        upper[n0 + k] = max(p.max_nodes, math.ceil(fixed_load[(p.model, p.shape)] - EPS), p.min_nodes)
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def row(entries: Sequence[tuple[int, float]], low: float, high: float) -> None:
+        r = len(lo)
+        for col, val in entries:
+            rows.append(r)
+            cols.append(col)
+            vals.append(val)
+        lo.append(low)
+        hi.append(high)
+
+    by_workload: dict[str, list[int]] = {}
+    for i, (w, _) in enumerate(x):
+        by_workload.setdefault(w, []).append(i)
+    for cols_w in by_workload.values():
+        row([(i, 1.0) for i in cols_w], 1.0, 1.0)
+    loads: dict[int, list[tuple[int, float]]] = {k: [] for k in range(npool)}
+    for i, (_, c) in enumerate(x):
+        if c.kind == "model":
+            k = index[c.key]
+            row([(i, 1.0), (y0 + k, -1.0)], -np.inf, 0.0)
+            loads[k].append((i, _load(c)))
+    for k, p in enumerate(pools):
+        row([*loads[k], (n0 + k, -1.0)], -np.inf, 0.0)
+        row([(n0 + k, 1.0), (y0 + k, -float(max(1, p.min_nodes)))], 0.0, np.inf)
+        row([(n0 + k, 1.0), (y0 + k, -upper[n0 + k])], -np.inf, 0.0)
+    for model in sorted({p.model for p in pools}):
+        ks = [k for k, p in enumerate(pools) if p.model == model]
+        need = 1.0 if model in required_models else 0.0
+        row([(y0 + k, 1.0) for k in ks], need, 1.0)
+
+    integrality = np.ones(count, dtype=np.int8)
+    matrix = coo_array((vals, (rows, cols)), shape=(len(lo), count)).tocsr()
+    result = milp(
+        cost,
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        constraints=LinearConstraint(matrix, lo, hi),
+        options={"time_limit": time_limit_s, "mip_rel_gap": 0.0},
+    )
+    if result.x is None:
+        raise UserError(f"the decision engine found no feasible choice ({result.message})")
+    values = np.round(result.x).astype(int)
+    assignment = {w: c for i, (w, c) in enumerate(x) if values[i] == 1}
+    built = {p.model: (p, int(values[n0 + k])) for k, p in enumerate(pools) if values[y0 + k] == 1}
+    return Solution(
+        assignment=assignment,
+        built=built,
+        objective_usd=float(cost @ values),
+        status="optimal" if result.status == 0 else f"not proven optimal: {result.message}",
+        seconds=time.perf_counter() - start,
+        variables=count,
+    )
