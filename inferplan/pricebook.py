@@ -68,7 +68,9 @@ class ApiPrice:
     cache_write_usd_per_mtok: float | None = None
     batch_discount: float | None = None  # fraction off for the provider's batch API
     context_window: int | None = None
-    processing_regions: tuple[str, ...] = ()  # where the provider says it processes (global, us, eu, a Region)
+    processing_regions: tuple[
+        str, ...
+    ] = ()  # where the provider says it processes (global, us, eu, a Region)
 
     @property
     def key(self) -> str:

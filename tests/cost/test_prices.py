@@ -72,10 +72,14 @@ def test_api_price_override_and_bedrock_mapping() -> None:
     assert gpt is not None and (gpt.input_usd_per_mtok, gpt.output_usd_per_mtok) == (1.25, 12.0)
     # Bedrock's EU profile has its own row (10% over Anthropic's list price)...
     eu = book.api("bedrock", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
-    assert eu is not None and not eu.estimated and (eu.input_usd_per_mtok, eu.output_usd_per_mtok) == (3.3, 16.5)
+    assert (
+        eu is not None and not eu.estimated and (eu.input_usd_per_mtok, eu.output_usd_per_mtok) == (3.3, 16.5)
+    )
     # ...an id without one is priced at the vendor's own list price, and says so.
     apac = book.api("bedrock", "apac.anthropic.claude-sonnet-4-5-20250929-v1:0")
-    assert apac is not None and apac.estimated and (apac.input_usd_per_mtok, apac.output_usd_per_mtok) == (3, 15)
+    assert (
+        apac is not None and apac.estimated and (apac.input_usd_per_mtok, apac.output_usd_per_mtok) == (3, 15)
+    )
     assert book.api("openai", "no-such-model") is None
 
 
