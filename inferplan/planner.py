@@ -260,8 +260,8 @@ def build_plan(
             decision=decision,
             platform=resolved,
             catalog=merged,
-            network=plan_network(stack, platform),
-            routes=plan_routes(platform),
+            network=plan_network(stack, resolved),
+            routes=plan_routes(resolved),
             prices=book,
             budget=plan_budget(stack, platform),
             key=KeyPlan(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from inferplan.catalog import Catalog, CatalogOverrides, InstancePrice, builtin_catalog, read_rows
 from inferplan.errors import SpecInputError, UserError
@@ -115,6 +116,7 @@ def _optional(row: dict[str, str], key: str) -> float | None:
     return float(row[key]) if key in row else None
 
 
+@lru_cache(maxsize=1)
 def _load_api() -> dict[str, tuple[ApiPrice, ...]]:
     """provider/model -> its rows (Bedrock has one per Region or inference-profile geography)."""
     out: dict[str, list[ApiPrice]] = {}
@@ -435,3 +437,10 @@ class PriceBook:
             if (not vendor or p.provider == vendor) and name.startswith(p.model)
         ]
         return max(matches, key=lambda p: len(p.model)) if matches else None
+
+
+def api_context_window(provider: str, model: str) -> int | None:
+    """The context window api_prices.csv gives a provider's model (its first row that has one)."""
+    return next(
+        (r.context_window for r in _load_api().get(f"{provider}/{model}", ()) if r.context_window), None
+    )

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inferplan.catalog import read_rows
 from inferplan.plan import MODEL_HEADER, Plan
+from inferplan.pricebook import api_context_window
 from inferplan.spec import Frontier, Platform, Workload
 
 # The Router component sets this to `http://<internal ALB DNS>:<MODELS_LISTENER_PORT>/v1`; the ALB's
@@ -67,6 +68,11 @@ LITELLM_PROVIDER: dict[str, str] = {
     "openai": "openai",
     "google": "gemini",
     "bedrock": "bedrock",
+    # open-model API providers (LiteLLM's provider prefixes)
+    "together": "together_ai",
+    "fireworks": "fireworks_ai",
+    "groq": "groq",
+    "deepinfra": "deepinfra",
 }
 SELF_HOSTED_PROVIDER = "hosted_vllm"  # LiteLLM's provider for vLLM's OpenAI-compatible server
 
@@ -100,9 +106,16 @@ def frontier_context_window(frontier: Frontier) -> int | None:
 
 
 def catalog_context_window(provider: str, model: str) -> int | None:
+    """frontier_models.csv's row, else api_prices.csv's window, else the provider's default row."""
     table = frontier_models()
-    row = table.get((provider, model)) or table.get((provider, "*"))
-    return row.context_window if row else None
+    row = table.get((provider, model))
+    if row is not None:
+        return row.context_window
+    window = api_context_window(provider, model)
+    if window is not None:
+        return window
+    default = table.get((provider, "*"))
+    return default.context_window if default else None
 
 
 def context_window(plan: Plan, target: str) -> int | None:

@@ -7,7 +7,8 @@ Assumptions (each number that is not a price lives in catalog/cost_assumptions.c
   or fallback the router refuses (confidential data to a frontier API) gets nothing. Calls
   that fail on the route before falling back are not billed twice (timeouts may be, in reality).
 - Frontier spend = those calls x (input x input price + output x output price), catalog per-token
-  prices; no prompt caching or batch discounts. Worst case per frontier entry: its monthly_cap_usd
+  prices; no prompt caching or batch discounts. Worst case per frontier entry a route or fallback
+  reaches (the router holds no key for the others): its monthly_cap_usd
   (or the expected spend when that is higher, with a note — the cap would then stop calls).
 - Requests: every call crosses API Gateway once. Worst case: the gateway's rate limit
   (requests_per_second) sustained all month — the throttle is the real ceiling.
@@ -136,9 +137,11 @@ def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
         calls = calls_per_month(plan, w.calls_per_day)
         share = w.fallback_rate if w.fallback else 0.0
         if fallback_allowed(w, w.route, platform)[0]:
-            out.setdefault(w.route, {})[w.name] = calls * (1 - share)
+            by = out.setdefault(w.route, {})
+            by[w.name] = by.get(w.name, 0.0) + calls * (1 - share)
         if w.fallback and fallback_allowed(w, w.fallback, platform)[0]:
-            out.setdefault(w.fallback, {})[w.name] = calls * share
+            by = out.setdefault(w.fallback, {})
+            by[w.name] = by.get(w.name, 0.0) + calls * share
     return out
 
 
@@ -196,6 +199,8 @@ def api_lines(plan: Plan, prices: PriceBook) -> tuple[list[CostLine], list[str]]
                         scales="calls",
                     )
                 )
+        if not spend.calls:
+            continue  # no route or fallback reaches it: the router holds no key for it and cannot spend
         headroom = max(0.0, entry.monthly_cap_usd - spend.expected_usd)
         lines.append(
             CostLine(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from inferplan.catalog import Catalog
 from inferplan.cost.breakeven import PoolStep, VolumeModel
-from inferplan.decide.options import Candidate, Options, PoolPrice, options
+from inferplan.decide.options import Candidate, Options, PoolPrice, auto_fallback, options
 from inferplan.decide.solve import EPS, NoOption, Solution, solve
 from inferplan.decide.types import Breakeven, Decision, Option, WorkloadDecision
 from inferplan.errors import SpecInputError
@@ -158,29 +158,17 @@ def _cheapest_self(opts: Options, cands: list[Candidate], calls: float) -> Candi
     return min(hosted, key=lambda c: (alone(c), c.target, c.shape)) if hosted else None
 
 
-def _fallback(platform: Platform, opts: Options, sol: Solution, workload: Workload) -> str | None:
-    """`fallback: auto`: the cheapest eligible option elsewhere than the route (an API for a self-hosted
-    route, else a built model or another API), by per-call price."""
+def _fallback(opts: Options, sol: Solution, workload: Workload) -> str | None:
+    """The declared fallback, or for `fallback: auto` the one `options.auto_fallback` priced the route with."""
     if workload.fallback != AUTO:
         return workload.fallback
     route = sol.assignment[workload.name]
-    options_ = [
-        c
-        for c in opts.of(workload.name)
-        if c.eligible
-        and c.target != route.target
-        and (c.kind != "model" or (c.target in sol.built and sol.built[c.target][0].shape == c.shape))
-        and not (route.kind == "model" and c.kind == "model")
-    ]
-    if not options_ and route.kind == "model":
-        options_ = [
-            c
-            for c in opts.of(workload.name)
-            if c.eligible and c.kind == "model" and c.target != route.target and c.target in sol.built
-        ]
-    if not options_:
-        return None
-    return min(options_, key=lambda c: (c.call_usd, c.target)).target
+
+    def built(c: Candidate) -> bool:
+        return c.target in sol.built and sol.built[c.target][0].shape == c.shape
+
+    chosen = auto_fallback(opts.of(workload.name), route.target, built)
+    return chosen.target if chosen is not None else None
 
 
 def resolve(platform: Platform, decision: Decision) -> Platform:
@@ -216,8 +204,11 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         for w in platform.workloads
         if w.fallback not in (None, AUTO) and platform.model(w.fallback)
     )
+    fallbacks = {
+        w.name: w.fallback for w in platform.workloads if w.route == AUTO and w.fallback not in (None, AUTO)
+    }
     try:
-        sol = solve(opts, fixed, required)
+        sol = solve(opts, fixed, required, fallbacks)
     except NoOption as exc:
         raise _located(platform, exc) from None
 
@@ -266,7 +257,7 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
                 difference_usd=None
                 if runner is None or chosen_usd is None
                 else round(runner[0] - chosen_usd, 2),
-                fallback=_fallback(platform, opts, sol, w),
+                fallback=_fallback(opts, sol, w),
                 declared_fallback=w.fallback,
                 options=tuple(
                     sorted(
@@ -285,7 +276,7 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         if not any(m.pool == p.name and m.name in sol.built for m in platform.models)
         and not any(d.fallback == m.name for d in workloads for m in platform.models if m.pool == p.name)
     )
-    all_self, excluded = _all_self_hosted(opts, fixed, required)
+    all_self, excluded = _all_self_hosted(opts, fixed, required, fallbacks)
     return Decision(
         workloads=tuple(workloads),
         shapes=shapes,
@@ -301,7 +292,7 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
 
 
 def _all_self_hosted(
-    opts: Options, fixed: Mapping[str, str], required: frozenset[str]
+    opts: Options, fixed: Mapping[str, str], required: frozenset[str], fallbacks: Mapping[str, str]
 ) -> tuple[float | None, tuple[str, ...]]:
     """The same choice with every workload a self-hosted model may serve on one (declared routes too)."""
     can = {
@@ -314,7 +305,9 @@ def _all_self_hosted(
         return None, excluded
     relaxed = {w: t for w, t in fixed.items() if w not in can}
     try:
-        sol = solve(opts, relaxed, required, keep=lambda c: c.kind == "model" or c.workload not in can)
+        sol = solve(
+            opts, relaxed, required, fallbacks, keep=lambda c: c.kind == "model" or c.workload not in can
+        )
     except NoOption:
         return None, excluded
     return sol.objective_usd, excluded

@@ -12,8 +12,8 @@ call moves through NAT. Each option is judged by `inferplan.rules.eligibility`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry
 from inferplan.catalog.quality import floor_of, tier_of
@@ -76,7 +76,7 @@ class Candidate:
     kind: OptionKind
     shape: str  # model options: the GPU shape (one candidate per shape of an `auto` pool); "" for APIs
     verdict: Verdict
-    call_usd: float  # per call, what this choice adds beyond nodes (tokens, NAT bytes, log lines)
+    call_usd: float  # per call, beyond nodes (tokens, NAT bytes, log lines), its fallback's share included
     load: float  # model options: nodes the workload's busiest minute keeps busy (0 for APIs)
     tier: int | None
 
@@ -248,11 +248,46 @@ def api_candidates(
     return out
 
 
+def auto_fallback(
+    candidates: Sequence[Candidate], route: str, built: Callable[[Candidate], bool]
+) -> Candidate | None:
+    """`fallback: auto`: the cheapest eligible API other than the route (it needs no planned capacity);
+    where no API may take the data, the cheapest eligible self-hosted model that is built."""
+    apis = [c for c in candidates if c.eligible and c.kind != "model" and c.target != route]
+    if apis:
+        return min(apis, key=lambda c: (c.call_usd, c.target))
+    models = [c for c in candidates if c.eligible and c.kind == "model" and c.target != route and built(c)]
+    return min(models, key=lambda c: (c.call_usd, c.target)) if models else None
+
+
+def _with_fallbacks(platform: Platform, raw: list[Candidate]) -> list[Candidate]:
+    """Each option's per-call price as the cost engine bills a workload with a fallback: (1 - rate) of
+    its calls on the option, `fallback_rate` on the fallback (nothing where the router refuses it)."""
+    out = []
+    for w in platform.workloads:
+        own = [c for c in raw if c.workload == w.name]
+        rate = w.fallback_rate if w.fallback else 0.0
+        for c in own:
+            if rate <= 0:
+                out.append(c)
+                continue
+            if w.fallback == AUTO:
+                fb = auto_fallback(own, c.target, lambda _: True)
+                fb_usd = fb.call_usd if fb is not None else 0.0
+            else:
+                declared = next((x for x in own if x.target == w.fallback), None)
+                allowed = declared is not None and data_flow(w, declared.target, platform)[0]
+                fb_usd = declared.call_usd if declared is not None and allowed else 0.0
+            out.append(replace(c, call_usd=(1 - rate) * c.call_usd + rate * fb_usd))
+    return out
+
+
 def options(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPrice) -> Options:
     floors = {w.name: floor_of(w) for w in platform.workloads}
     models, pools = model_candidates(platform, catalog, book, price, floors)
+    raw = [*models, *api_candidates(platform, book, floors)]
     return Options(
-        candidates=(*models, *api_candidates(platform, book, floors)),
+        candidates=tuple(_with_fallbacks(platform, raw)),
         pools=tuple(pools),
         calls={w.name: monthly_calls(platform, w.calls_per_day) for w in platform.workloads},
         floors=floors,

@@ -9,7 +9,7 @@ subject to: every workload takes exactly one option; a model option needs its po
 nodes carry the busiest minute of what it serves (sum of load[w, m, s] * x <= n); a built pool runs
 at least min_nodes and at most its ceiling; each model is built on at most one shape (exactly one
 when a declared fallback names it). A workload with a declared route may only take that target; a
-workload with `route: auto` only eligible options. Pools are step costs shared by every workload on
+workload with `route: auto` only eligible options other than its declared fallback. Pools are step costs shared by every workload on
 them, which is why the choice is joint: two workloads each below break-even alone may fill one node.
 """
 
@@ -50,7 +50,9 @@ class Solution:
     variables: int
 
 
-def _allowed(opts: Options, fixed: Mapping[str, str]) -> dict[str, list[Candidate]]:
+def _allowed(
+    opts: Options, fixed: Mapping[str, str], fallbacks: Mapping[str, str]
+) -> dict[str, list[Candidate]]:
     out: dict[str, list[Candidate]] = {}
     for workload in opts.calls:
         own = opts.of(workload)
@@ -61,7 +63,9 @@ def _allowed(opts: Options, fixed: Mapping[str, str]) -> dict[str, list[Candidat
                 chosen = [c for c in own if c.target == target][:1]
             out[workload] = chosen
         else:
-            out[workload] = [c for c in own if c.eligible and math.isfinite(c.load)]
+            # An auto route goes somewhere else than the workload's declared fallback.
+            avoid = fallbacks.get(workload)
+            out[workload] = [c for c in own if c.eligible and math.isfinite(c.load) and c.target != avoid]
             if not out[workload]:
                 raise NoOption(workload, [f"{c.target}: {c.verdict.reason}" for c in _one_per_target(own)])
     return out
@@ -83,12 +87,13 @@ def solve(
     opts: Options,
     fixed: Mapping[str, str],
     required_models: frozenset[str] = frozenset(),
+    fallbacks: Mapping[str, str] | None = None,
     keep: Callable[[Candidate], bool] | None = None,
     time_limit_s: float = TIME_LIMIT_S,
 ) -> Solution:
     """The cheapest joint assignment. `fixed`: declared routes; `keep`: a further filter (comparisons)."""
     start = time.perf_counter()
-    allowed = _allowed(opts, fixed)
+    allowed = _allowed(opts, fixed, fallbacks or {})
     if keep is not None:
         allowed = {w: [c for c in cs if w in fixed or keep(c)] or cs for w, cs in allowed.items()}
     used = {(c.target, c.shape) for cs in allowed.values() for c in cs if c.kind == "model"}

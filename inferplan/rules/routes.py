@@ -40,6 +40,11 @@ def route_cost(decision: Decision, stack: str) -> tuple[Finding, ...]:
             )
             continue
         saving = own.monthly_usd - best.monthly_usd
+        also = (
+            " (it is the fallback too: name another fallback, or none)"
+            if best.target == d.declared_fallback
+            else ""
+        )
         if saving > TOLERANCE_USD:
             out.append(
                 finding(
@@ -48,7 +53,8 @@ def route_cost(decision: Decision, stack: str) -> tuple[Finding, ...]:
                     d.workload,
                     f"declared route {d.chosen} costs ${own.monthly_usd:,.0f}/month; {best.target} ({best.kind}"
                     f"{', ' + best.shape if best.shape else ''}) would cost ${best.monthly_usd:,.0f}: "
-                    f"${saving:,.0f}/month less — set route: {best.target} or route: auto (eligible: {best.reason})",
+                    f"${saving:,.0f}/month less — set route: {best.target}{also} or route: auto "
+                    f"(eligible: {best.reason})",
                 )
             )
         else:

@@ -285,19 +285,40 @@ def test_key_env_name_cannot_collide_with_litellm_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("provider", "model", "expected"),
+    ("provider", "model", "expected", "budget_key"),
     [
-        ("google", "gemini-2.5-pro", "gemini/gemini-2.5-pro"),
-        ("openai", "gpt-5", "openai/gpt-5"),
+        ("google", "gemini-2.5-pro", "gemini/gemini-2.5-pro", "gemini"),
+        ("openai", "gpt-5", "openai/gpt-5", "openai"),
         (
             "bedrock",
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "bedrock",
+        ),
+        # open-model API providers, by LiteLLM's prefixes (litellm/types/utils.py LlmProviders)
+        (
+            "together",
+            "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "together_ai",
+        ),
+        (
+            "fireworks",
+            "accounts/fireworks/models/llama-v3p3-70b-instruct",
+            "fireworks_ai/accounts/fireworks/models/llama-v3p3-70b-instruct",
+            "fireworks_ai",
+        ),
+        ("groq", "llama-3.3-70b-versatile", "groq/llama-3.3-70b-versatile", "groq"),
+        (
+            "deepinfra",
+            "meta-llama/Llama-3.3-70B-Instruct",
+            "deepinfra/meta-llama/Llama-3.3-70B-Instruct",
+            "deepinfra",
         ),
     ],
 )
 def test_frontier_providers_map_to_litellm_prefixes(
-    tmp_path: Path, provider: str, model: str, expected: str
+    tmp_path: Path, provider: str, model: str, expected: str, budget_key: str
 ) -> None:
     def edit(p: dict[str, Any]) -> None:
         p["frontier"][0].update(provider=provider, model=model, processing_regions=["us-west-2"])
@@ -306,7 +327,6 @@ def test_frontier_providers_map_to_litellm_prefixes(
     params = groups(config)["ticket-triage.claude-haiku"]["litellm_params"]
     assert params["model"] == expected
     assert params.get("aws_region_name") == ("us-west-2" if provider == "bedrock" else None)
-    budget_key = {"google": "gemini"}.get(provider, provider)
     assert list(config["router_settings"]["provider_budget_config"]) == [budget_key]
 
 
