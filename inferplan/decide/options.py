@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry
 from inferplan.catalog.quality import floor_of, tier_of
@@ -99,7 +100,14 @@ class Options:
     floors: dict[str, tuple[int | None, str]]  # workload -> (quality floor, where it comes from)
 
     def of(self, workload: str) -> tuple[Candidate, ...]:
-        return tuple(c for c in self.candidates if c.workload == workload)
+        return self._by_workload.get(workload, ())
+
+    @cached_property
+    def _by_workload(self) -> dict[str, tuple[Candidate, ...]]:
+        out: dict[str, list[Candidate]] = {}
+        for c in self.candidates:
+            out.setdefault(c.workload, []).append(c)
+        return {w: tuple(cs) for w, cs in out.items()}
 
     def pool(self, model: str, shape: str) -> PoolOption:
         return next(p for p in self.pools if p.model == model and p.shape == shape)

@@ -16,8 +16,11 @@ them, which is why the choice is joint: two workloads each below break-even alon
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +79,21 @@ def _one_per_target(candidates: Sequence[Candidate]) -> list[Candidate]:
     for c in candidates:
         seen.setdefault(c.target, c)
     return list(seen.values())
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS (as bundled with SciPy 1.17) prints solver-internal lines straight to file descriptor 1,
+    which would land in the middle of `plan --format json`: point fd 1 at /dev/null while it runs."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _load(c: Candidate) -> float:
@@ -155,13 +173,14 @@ def solve(
 
     integrality = np.ones(count, dtype=np.int8)
     matrix = coo_array((vals, (rows, cols)), shape=(len(lo), count)).tocsr()
-    result = milp(
-        cost,
-        integrality=integrality,
-        bounds=Bounds(lower, upper),
-        constraints=LinearConstraint(matrix, lo, hi),
-        options={"time_limit": time_limit_s, "mip_rel_gap": 0.0},
-    )
+    with _quiet_stdout():
+        result = milp(
+            cost,
+            integrality=integrality,
+            bounds=Bounds(lower, upper),
+            constraints=LinearConstraint(matrix, lo, hi),
+            options={"time_limit": time_limit_s, "mip_rel_gap": 0.0},
+        )
     if result.x is None:
         raise UserError(f"the decision engine found no feasible choice ({result.message})")
     values = np.round(result.x).astype(int)
