@@ -19,16 +19,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, Precision
+from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, NotInCatalog, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
 from inferplan.errors import SpecInputError
 from inferplan.plan import ModelPlan, PoolPlan
+from inferplan.sizing.confidence import Adjustments
+from inferplan.sizing.hf_config import ConfigError, read_config
+from inferplan.sizing.measured import Measurement, MeasurementError, load_result
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.split import Sizing, size_model
 from inferplan.sizing.throughput import Slo, TokenMix
 from inferplan.sizing.vllm_args import vllm_args
 from inferplan.spec import Model, Platform, Pool, Workload, did_you_mean
+from inferplan.stackfile import project_root
 
 MINUTES_PER_DAY = 1440
 DEFAULT_MIX = TokenMix(1000, 1000)
@@ -70,15 +75,32 @@ def _index(names: Sequence[str], name: str) -> int:
     return names.index(name)
 
 
-def _catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
-    entry = catalog.models.get(spec.model)
+def project_path(text: str) -> Path:
+    """A path from the spec: absolute, or relative to the project directory (where Pulumi.yaml is)."""
+    path = Path(text)
+    return path if path.is_absolute() else project_root() / path
+
+
+def model_entry(platform: Platform, catalog: Catalog, spec: Model) -> ModelEntry:
+    """The architecture of a spec model: its `config_json` when given, else the catalog entry of its id."""
     where = ("models", _index([m.name for m in platform.models], spec.name))
-    if entry is None:
+    if spec.config_json is not None:
+        try:
+            return read_config(project_path(spec.config_json), spec.model)
+        except ConfigError as exc:
+            raise SpecInputError((*where, "config_json"), str(exc)) from None
+    try:
+        return catalog.find_model(spec.model)
+    except NotInCatalog as exc:
         raise SpecInputError(
             (*where, "model"),
-            f"'{spec.model}' is not in the catalog{did_you_mean(spec.model, list(catalog.models))} "
-            "(add it under `catalog.models` in the stack)",
-        )
+            f"{exc.message} (point `config_json` at its config.json, or add it under `catalog.models`)",
+        ) from None
+
+
+def _catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
+    entry = model_entry(platform, catalog, spec)
+    where = ("models", _index([m.name for m in platform.models], spec.name))
     precision = spec.quantization or entry.native_precision
     if precision not in entry.quantizations:
         raise SpecInputError(
@@ -144,7 +166,9 @@ def _size_on(
     instance: InstanceEntry,
     gpu: GpuEntry,
     factors: Efficiency,
+    adjust: Adjustments | None = None,
 ) -> list[_Sized]:
+    adjust = adjust or Adjustments()
     return [
         _Sized(
             spec,
@@ -160,6 +184,7 @@ def _size_on(
                 spec.gpu_memory_utilization,
                 need.slo,
                 factors=factors,
+                scale=adjust.scale(spec.name, entry, gpu, factors),
             ),
         )
         for spec, entry, precision, context, need in specs
@@ -176,6 +201,7 @@ def _choose_shape(
     pool: Pool,
     specs: Sequence[tuple[Model, ModelEntry, Precision, int, Demand]],
     factors: Efficiency,
+    adjust: Adjustments | None = None,
 ) -> tuple[InstanceEntry, GpuEntry, list[_Sized], str]:
     limit = _node_limit(platform, pool)
     carrying: list[tuple[float, int, str, InstanceEntry, GpuEntry, list[_Sized]]] = []
@@ -185,7 +211,7 @@ def _choose_shape(
         gpu = catalog.gpus.get(instance.gpu)
         if price is None or gpu is None:
             continue
-        sized = _size_on(specs, instance, gpu, factors)
+        sized = _size_on(specs, instance, gpu, factors, adjust)
         if not all(s.sizing.meets_slo for s in sized):
             continue
         nodes = max(pool.min_nodes, sum(s.nodes_needed for s in sized), 1)
@@ -208,8 +234,16 @@ def _choose_shape(
     )
 
 
-def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized, extra_reason: str) -> ModelPlan:
+def _model_plan(
+    pool: Pool, instance: InstanceEntry, gpu: GpuEntry, sized: _Sized, extra_reason: str, adjust: Adjustments
+) -> ModelPlan:
     s = sized.sizing
+    measured = adjust.measured_on(sized.spec.name, gpu) is not None
+    if sized.spec.name in adjust.measured and not measured:
+        m = adjust.measured[sized.spec.name]
+        extra_reason = "; ".join(
+            r for r in (extra_reason, f"measured on {m.gpu.gpu}, not {gpu.gpu}: sized on the model") if r
+        )
     reason = "; ".join(r for r in (s.reason, extra_reason) if r)
     return ModelPlan(
         name=sized.spec.name,
@@ -233,7 +267,55 @@ def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized, extra_reason
         reason=reason,
         meets_slo=s.meets_slo,
         max_num_seqs=max(1, s.replica.batch) if s.fits else 0,
+        throughput_basis="measured" if measured else "modeled",
+        confidence=adjust.confidence,
+        throughput_error=round(adjust.error_band(sized.entry), 3),
     )
+
+
+def _measurement(platform: Platform, catalog: Catalog, spec: Model) -> Measurement | None:
+    """The spec's measured result, read and checked now so a bad file is a located error."""
+    if spec.measured is None:
+        return None
+    where = ("models", _index([m.name for m in platform.models], spec.name), "measured")
+    entry = model_entry(platform, catalog, spec)
+    pool = platform.pool(spec.pool)
+    gpu_name = spec.measured.gpu
+    if gpu_name is None:
+        instance = catalog.instances.get(pool.instance_type)
+        if instance is None:
+            raise SpecInputError(
+                (*where, "gpu"), f"pool '{pool.name}' has no fixed shape: name the GPU the measurement ran on"
+            )
+        gpu_name = instance.gpu
+    try:
+        gpu = catalog.find_gpu(gpu_name)
+    except NotInCatalog as exc:
+        raise SpecInputError((*where, "gpu"), exc.message) from None
+    try:
+        result = load_result(project_path(spec.measured.file))
+    except MeasurementError as exc:
+        raise SpecInputError((*where, "file"), str(exc)) from None
+    measurement = Measurement(
+        result=result,
+        gpu=gpu,
+        tensor_parallel=spec.measured.tensor_parallel,
+        quantization=spec.measured.quantization or spec.quantization or entry.native_precision,
+        kv_cache_dtype=spec.measured.kv_cache_dtype,
+        gpu_memory_utilization=spec.measured.gpu_memory_utilization,
+        max_num_seqs=spec.measured.max_num_seqs,
+    )
+    try:
+        Adjustments(measured={spec.name: measurement}).scale(spec.name, entry, gpu, builtin_efficiency())
+    except MeasurementError as exc:
+        raise SpecInputError(where, str(exc)) from None
+    return measurement
+
+
+def adjustments(platform: Platform, catalog: Catalog) -> Adjustments:
+    """The confidence the spec sizes at and the measured results of its models."""
+    measured = {spec.name: m for spec in platform.models if (m := _measurement(platform, catalog, spec))}
+    return Adjustments(confidence=platform.sizing.confidence, measured=measured)
 
 
 def root_volume_gib(entries: Sequence[ModelEntry], factors: Efficiency | None = None) -> int:
@@ -248,6 +330,7 @@ def plan_models(
 ) -> tuple[tuple[ModelPlan, ...], tuple[PoolPlan, ...]]:
     """Size every model of the spec on its pool's shape (choosing the shape where it is `auto`)."""
     f = factors or builtin_efficiency()
+    adjust = adjustments(platform, catalog)
     model_plans: list[ModelPlan] = []
     pool_plans: list[PoolPlan] = []
     for pool in platform.pools:
@@ -259,11 +342,11 @@ def plan_models(
         for spec, _, _, context, _ in specs:
             _check_calls_fit_context(platform, spec, context)
         if pool.instance_type == AUTO:
-            instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f)
+            instance, gpu, sized, note = _choose_shape(platform, catalog, pool, specs, f, adjust)
         else:
             instance, gpu = _instance(platform, catalog, pool)
-            sized, note = _size_on(specs, instance, gpu, f), ""
-        plans = [_model_plan(pool, instance, s, note) for s in sized]
+            sized, note = _size_on(specs, instance, gpu, f, adjust), ""
+        plans = [_model_plan(pool, instance, gpu, s, note, adjust) for s in sized]
         for plan in plans:
             if not plan.fits:  # no node count fixes it: an input error, not a capacity advisory
                 raise SpecInputError(

@@ -64,9 +64,17 @@ def test_totals_are_over_all_gpus(capsys: pytest.CaptureFixture[str]) -> None:
 def test_slo_flags_cap_the_batch(capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--model", LLAMA_70B, "--gpu", "H100", "--quantization", "int4", "--max-context", "8192"]
     free = size_json(capsys, *base, "--input-tokens", "800", "--output-tokens", "200")
-    slo = size_json(capsys, *base, "--input-tokens", "800", "--output-tokens", "200", "--tpot-ms", "30")
-    assert slo["tpot_ms"] <= 30 < free["tpot_ms"] and slo["meets_slo"] is True
+    slo = size_json(capsys, *base, "--input-tokens", "800", "--output-tokens", "200", "--tpot-ms", "40")
+    assert slo["tpot_ms"] <= 40 < free["tpot_ms"] and slo["meets_slo"] is True
+    assert 1 < slo["batch"] < free["batch"] and slo["batch_limit"] == "tpot-slo"
     assert slo["calls_per_min"] < free["calls_per_min"]
+
+
+def test_an_slo_one_sequence_cannot_meet_is_reported_missed(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--model", LLAMA_70B, "--gpu", "H100", "--quantization", "int4", "--max-context", "8192"]
+    doc = size_json(capsys, *base, "--input-tokens", "800", "--output-tokens", "200", "--tpot-ms", "5")
+    assert doc["batch"] == 1 and doc["meets_slo"] is False and doc["tpot_ms"] > 5
+    assert "even one sequence at a time" in doc["reason"]
 
 
 def test_a_model_that_cannot_fit_says_so_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,11 +84,26 @@ def test_a_model_that_cannot_fit_says_so_and_exits_0(capsys: pytest.CaptureFixtu
     assert "exceed" in doc["reason"]
 
 
-def test_too_long_a_context_names_the_one_that_fits(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["size", "--model", LLAMA_70B, "--gpu", "H100", "--quantization", "int4"]) == 0
+def test_without_max_context_the_largest_that_fits_is_used_and_said(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 37.0 GiB of int4 weights + 5.3 GiB runtime leave 29 GiB of KV at 320 KiB/token: ~95K tokens.
+    doc = size_json(capsys, "--model", LLAMA_70B, "--gpu", "H100", "--quantization", "int4")
+    assert doc["fits"] is True and doc["context_lowered"] is True
+    assert 90_000 < doc["max_context"] < 131072 == doc["model_max_context"]
+    assert "the largest that fits" in doc["reason"]
+    assert f"--max-model-len {doc['max_context']}" in " ".join(doc["vllm_args"])
+    roomy = size_json(capsys, "--model", LLAMA_70B, "--gpu", "H200", "--quantization", "int4")
+    assert roomy["context_lowered"] is False and roomy["max_context"] == 131072
+
+
+def test_too_long_an_asked_context_names_the_one_that_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--model", LLAMA_70B, "--gpu", "H100", "--quantization", "int4", "--max-context", "131072"]
+    assert main(["size", *argv]) == 0
     out = capsys.readouterr().out
     assert "fits                 false" in out
     assert "one 131072-token sequence" in out and "max_context 94" in out
+    assert "would fit: 2 x H100 in int4 (TP 2)" in out
 
 
 def test_text_output_shows_the_vllm_command(capsys: pytest.CaptureFixture[str]) -> None:
