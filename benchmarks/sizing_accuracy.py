@@ -38,17 +38,12 @@ from inferplan.sizing.calibration import (
     miss,
     model_class,
     percentile,
+    publisher,
 )
 from inferplan.sizing.confidence import ACCURACY_FILE
 
 TARGET_MEDIAN = 0.15
 TARGET_FOLD = 2.0
-
-
-def source_name(source: str) -> str:
-    """The publisher of a row (the repository owner, or the benchmark's name)."""
-    first = source.split()[0]
-    return first.split("/")[0] if "/" in first else first
 
 
 def summary(label: str, results: Sequence[HeldOut], pick: Callable[[HeldOut], float]) -> str:
@@ -111,7 +106,7 @@ def main() -> int:
     for r in results:
         row = r.row
         print(
-            f"{row.label:70} {source_name(row.source)[:12]:12} {row.measured_tokens_per_s:9.1f} "
+            f"{row.label:70} {publisher(row.source)[:12]:12} {row.measured_tokens_per_s:9.1f} "
             f"{r.in_sample - 1:+7.1%} {r.leave_model_out - 1:+7.1%} {r.leave_gpu_out - 1:+7.1%}"
         )
     print()
@@ -135,7 +130,7 @@ def main() -> int:
     models = {catalog.find_model(r.model).architecture_id for r in rows}
     moe = {m for m in models if catalog.models[m].is_moe}
     print(
-        f"\ncalibration set: {len(rows)} rows, {len({source_name(r.source) for r in rows})} sources, "
+        f"\ncalibration set: {len(rows)} rows, {len({publisher(r.source) for r in rows})} sources, "
         f"{len({catalog.find_gpu(r.gpu).gpu for r in rows})} GPU kinds, {len(models)} models ({len(moe)} MoE), "
         f"{sum(1 for r in rows if r.engine == 'vllm')} vLLM rows; engines {sorted({r.engine for r in rows})}"
     )

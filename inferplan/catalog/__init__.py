@@ -167,8 +167,8 @@ class CatalogOverrides(BaseModel):
 
 
 def gpu_key(name: str) -> str:
-    """Spelling-insensitive key of a GPU name: `H100-SXM`, `h100 sxm` and `H100_SXM` are one key."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """Spelling-insensitive key of a GPU name: `H100-SXM`, `h100 sxm`, `NVIDIA H100_SXM` are one key."""
+    return re.sub(r"[^a-z0-9]", "", name.lower()).removeprefix("nvidia")
 
 
 class Catalog(BaseModel):

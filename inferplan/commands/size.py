@@ -183,7 +183,7 @@ def sizing_from_args(
     )
     if not sizing.fits:
         hint = what_would_fit(
-            model, gpu, args.gpus, precision, sizing.mix, list(cat.gpus.values()),
+            model, gpu, args.gpus, precision, sizing.mix, sizing.max_context, list(cat.gpus.values()),
             args.gpu_memory_utilization, args.kv_cache_dtype,
         )  # fmt: skip
         sizing = replace(sizing, reason=f"{sizing.reason}; {hint}")

@@ -101,6 +101,12 @@ def load_calibration_rows(name: str = CALIBRATION_FILE) -> tuple[CalibrationRow,
         )
 
 
+def publisher(source: str) -> str:
+    """Who published a row: the repository owner (owner/repo ...), or the benchmark's name (MLPerf ...)."""
+    first = source.split()[0]
+    return first.split("/")[0] if "/" in first else first
+
+
 def calibration_digest(name: str = CALIBRATION_FILE) -> str:
     """Short hash of the table, stamped into what is fitted or validated on it (a stale file shows)."""
     return hashlib.sha256((CATALOG_DIR / name).read_bytes()).hexdigest()[:12]
@@ -269,6 +275,12 @@ NEUTRAL_START: dict[str, float] = {
 }
 
 
+# Class factors (a generation, an engine, an engine's MoE kernels) are pulled towards NEUTRAL_START
+# by this weight per squared log-deviation: a class with few rows cannot swing far on them alone.
+CLASS_PREFIXES = ("generation_", "engine_", "moe_")
+PRIOR_WEIGHT = 0.0
+
+
 def _to_factors(base: Efficiency, values: Sequence[float], keys: Sequence[str]) -> Efficiency:
     update = {}
     for key, value in zip(keys, values, strict=True):
@@ -307,6 +319,7 @@ def fit_efficiency(
     start: Efficiency | None = None,
     catalog: Catalog | None = None,
     restarts: int = 3,
+    prior: float = PRIOR_WEIGHT,
 ) -> Efficiency:
     """The fitted classes that minimise the log error on `rows` (from NEUTRAL_START unless `start`)."""
     cat = catalog or builtin_catalog()
@@ -322,8 +335,10 @@ def fit_efficiency(
         for s, m in zip(setups, measured, strict=True):
             p = predict_setup(s, f, cat)
             total += math.log(p / m) ** 2 if p > 0 else 1e3
-        return total / len(setups)
+        pull = sum((v - c) ** 2 for v, c in zip(values, centre, strict=True) if c is not None)
+        return total / len(setups) + prior * pull
 
+    centre = [math.log(NEUTRAL_START[k]) if k.startswith(CLASS_PREFIXES) else None for k in keys]
     point = [math.log(max(float(getattr(base, k)), 1e-3)) for k in keys]
     for _ in range(restarts):
         point = _nelder_mead(loss, point)

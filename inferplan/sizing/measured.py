@@ -1,9 +1,8 @@
 """Measured beats modeled: a `vllm bench serve --save-result` JSON re-fits one model x GPU's efficiency.
 
 The result file holds what the run did (`completed`, `total_input_tokens`, `total_output_tokens`,
-`max_concurrency`, `num_prompts`, `output_throughput`, `mean_ttft_ms`, `mean_tpot_ms`, ... and any
-`--metadata key=value` pairs at the top level). Together with the GPU and tensor parallelism it ran on,
-the model replays that run — same average prompt and completion, same concurrency limit, same number
+`max_concurrency`, `num_prompts`, `output_throughput`, `mean_ttft_ms`, ...). Together with the GPU
+and tensor parallelism it ran on, the model replays that run — same average prompt and completion, same concurrency limit, same number
 of requests — and solves for the one scale of its rates (bandwidth and FLOPs of that model on that GPU)
 that reproduces the measured output throughput. That scale then applies to every token mix and every
 TP of the model on that GPU, so the measurement moves the predictions for other workloads too.
@@ -15,7 +14,6 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,11 +51,6 @@ class BenchResult(BaseModel):
     @property
     def requests(self) -> int:
         return self.num_prompts or self.completed
-
-    def metadata(self, *keys: str) -> Any:
-        """A `--metadata` value stored at the top level under any of `keys` (None when absent)."""
-        extra = self.model_extra or {}
-        return next((extra[k] for k in keys if k in extra), None)
 
 
 def load_result(path: Path) -> BenchResult:

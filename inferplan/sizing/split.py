@@ -18,7 +18,6 @@ The remaining GPUs of the node run further replicas (data parallel).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -331,17 +330,17 @@ def what_would_fit(
     gpus: int,
     quantization: Precision,
     mix: TokenMix,
+    max_context: int,
     catalog_gpus: Sequence[GpuEntry],
     gpu_memory_utilization: float = 0.90,
     kv_cache_dtype: KvCacheDtype = "auto",
     factors: Efficiency | None = None,
 ) -> str:
-    """What would hold one call of `mix` when this node cannot: a smaller precision, more GPUs, a larger GPU."""
+    """What would hold a `max_context` sequence when this node cannot: a smaller precision, more GPUs, a larger GPU."""
     f = factors or builtin_efficiency()
-    short = math.ceil(mix.input_tokens + mix.output_tokens)
 
     def fits(g: GpuEntry, n: int, p: Precision) -> Sizing | None:
-        s = size_model(model, g, n, p, mix, short, gpu_memory_utilization, None, kv_cache_dtype, f)
+        s = size_model(model, g, n, p, mix, max_context, gpu_memory_utilization, None, kv_cache_dtype, f)
         return s if s.fits else None
 
     hints = []
