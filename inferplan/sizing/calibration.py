@@ -6,8 +6,9 @@ tests do. A row describes a public measurement the way its source ran it: engine
 and tensor parallelism, precision, the average prompt and completion (from the run's own totals where
 it reports them), how many requests were in flight at most, and the memory share the engine used.
 
-Fitting is least squares of log(predicted / measured) over the rows, with Nelder-Mead (deterministic,
-no dependency) in log-parameter space within `FIT_BOUNDS`. The physical work of each row (bytes, FLOPs,
+Fitting is least squares of log(predicted / measured) over the rows, plus a weak prior that keeps
+class factors near neutral where few rows speak for them, with Nelder-Mead (deterministic, no
+dependency) in log-parameter space within `FIT_BOUNDS`. The physical work of each row (bytes, FLOPs,
 steps at its batch) does not depend on the fitted factors, so it is computed once per row and a loss
 evaluation is only the rate arithmetic of `cycle_seconds` — the very function the planner uses.
 """
@@ -276,9 +277,31 @@ NEUTRAL_START: dict[str, float] = {
 
 
 # Class factors (a generation, an engine, an engine's MoE kernels) are pulled towards NEUTRAL_START
-# by this weight per squared log-deviation: a class with few rows cannot swing far on them alone.
+# by this weight per squared log-deviation, so that a class with few rows cannot swing far on them
+# alone. 0.01 is the value of 0, 0.005, 0.01, 0.02 and 0.05 that left the fewest rows off by more than
+# 2x held out (benchmarks/sizing_accuracy.py); it moves the in-sample median by under 0.2 points.
 CLASS_PREFIXES = ("generation_", "engine_", "moe_")
-PRIOR_WEIGHT = 0.0
+PRIOR_WEIGHT = 0.01
+
+
+def class_pull(factors: Efficiency) -> float:
+    """Squared log-distance of the class factors from NEUTRAL_START (the fit's prior)."""
+    return sum(
+        math.log(getattr(factors, k) / NEUTRAL_START[k]) ** 2
+        for k in FITTED_KEYS
+        if k.startswith(CLASS_PREFIXES)
+    )
+
+
+def fit_loss(
+    setups: Sequence[RowSetup], factors: Efficiency, catalog: Catalog, prior: float = PRIOR_WEIGHT
+) -> float:
+    """What the fit minimises: mean squared log(predicted / measured) plus the prior's pull."""
+    total = 0.0
+    for s in setups:
+        p = predict_setup(s, factors, catalog)
+        total += math.log(p / s.row.measured_tokens_per_s) ** 2 if p > 0 else 1e3
+    return total / len(setups) + prior * class_pull(factors)
 
 
 def _to_factors(base: Efficiency, values: Sequence[float], keys: Sequence[str]) -> Efficiency:
@@ -321,24 +344,16 @@ def fit_efficiency(
     restarts: int = 3,
     prior: float = PRIOR_WEIGHT,
 ) -> Efficiency:
-    """The fitted classes that minimise the log error on `rows` (from NEUTRAL_START unless `start`)."""
+    """The fitted classes that minimise `fit_loss` on `rows` (from NEUTRAL_START unless `start`)."""
     cat = catalog or builtin_catalog()
     all_rows = tuple(rows or load_calibration_rows())
     base = start or builtin_efficiency().model_copy(update=NEUTRAL_START)
     setups = [setup(r, base, cat) for r in all_rows]
     keys = _free_keys(all_rows, cat)
-    measured = [s.row.measured_tokens_per_s for s in setups]
 
     def loss(values: list[float]) -> float:
-        f = _to_factors(base, values, keys)
-        total = 0.0
-        for s, m in zip(setups, measured, strict=True):
-            p = predict_setup(s, f, cat)
-            total += math.log(p / m) ** 2 if p > 0 else 1e3
-        pull = sum((v - c) ** 2 for v, c in zip(values, centre, strict=True) if c is not None)
-        return total / len(setups) + prior * pull
+        return fit_loss(setups, _to_factors(base, values, keys), cat, prior)
 
-    centre = [math.log(NEUTRAL_START[k]) if k.startswith(CLASS_PREFIXES) else None for k in keys]
     point = [math.log(max(float(getattr(base, k)), 1e-3)) for k in keys]
     for _ in range(restarts):
         point = _nelder_mead(loss, point)

@@ -86,15 +86,15 @@ def peak_flops(gpu: GpuEntry, precision: Precision) -> float:
 
     FP8 and INT8 run on their own tensor units where the GPU has them. NVFP4 runs on FP4 units
     (Blackwell). MXFP4 weights multiply as W4A8 where FP4 units exist (Blackwell), and int4/AWQ,
-    MXFP4 on older GPUs and FP8 on Ampere are weight-only: dequantized and multiplied in BF16.
+    NVFP4 and MXFP4 on older GPUs and FP8 on Ampere are weight-only: dequantized and multiplied in BF16.
     """
     tflops = gpu.bf16_dense_tflops
     if precision == "fp8" and gpu.fp8_dense_tflops:
         tflops = gpu.fp8_dense_tflops
     elif precision == "int8" and gpu.int8_dense_tops:
         tflops = gpu.int8_dense_tops
-    elif precision == "nvfp4":
-        tflops = gpu.fp4_dense_tflops or gpu.fp8_dense_tflops or tflops
+    elif precision == "nvfp4" and gpu.fp4_dense_tflops:
+        tflops = gpu.fp4_dense_tflops
     elif precision == "mxfp4" and gpu.fp4_dense_tflops and gpu.fp8_dense_tflops:
         tflops = gpu.fp8_dense_tflops
     return tflops * 1e12

@@ -164,8 +164,7 @@ def test_a_stack_may_bring_its_own_model() -> None:
             "models": [
                 {
                     "id": "acme/support-8b",
-                    "params_total_b": 8.03,
-                    "params_active_b": 8.03,
+                    "intermediate": 14336,
                     "layers": 32,
                     "attention_heads": 32,
                     "kv_heads": 8,

@@ -61,6 +61,7 @@ def test_peak_uses_each_precisions_own_tensor_units_only_where_the_gpu_has_them(
     assert peak_flops(gpu(catalog, "B200"), "nvfp4") == 9000e12  # FP4 tensor cores
     assert peak_flops(gpu(catalog, "B200"), "mxfp4") == 4500e12  # W4A8 where FP4 units exist
     assert peak_flops(gpu(catalog, "H100"), "mxfp4") == 989e12  # Hopper: dequantized to BF16
+    assert peak_flops(gpu(catalog, "H100"), "nvfp4") == 989e12  # ... and so is NVFP4 (Marlin)
 
 
 def test_single_stream_decode_is_bound_by_streaming_the_weights(catalog: Catalog) -> None:
@@ -228,13 +229,13 @@ def test_seed_000_seventy_b_at_4_bit_on_one_h100(catalog: Catalog) -> None:
     """Seed 000: "an H100 running a 70B model at 4-bit ... on the order of 50-80 calls per minute
     ... depending on how aggressively you batch", for 800 in / 200 out.
 
-    At maximum throughput (the KV cache full) one H100 does more than that; 50-80/min is what it does
-    when callers stream at 50-80 ms per token.
+    At maximum throughput (the KV cache full) one H100 does more than that, though within 2x;
+    50-80/min is what it does when callers stream at 30-40 ms per token.
     """
     mix = TokenMix(800, 200)
     best = throughput(catalog, LLAMA_70B, "H100", "int4", mix)
-    interactive = [throughput(catalog, LLAMA_70B, "H100", "int4", mix, slo=Slo(tpot_ms=t)) for t in (50, 80)]
+    interactive = [throughput(catalog, LLAMA_70B, "H100", "int4", mix, slo=Slo(tpot_ms=t)) for t in (30, 40)]
     print(f"\nseed 000: max throughput {best.calls_per_min:.0f} calls/min (batch {best.batch})")
-    print(f"seed 000: TPOT <= 50/80 ms: {[round(r.calls_per_min) for r in interactive]} calls/min")
-    assert 80 < best.calls_per_min < 250
-    assert 45 <= interactive[0].calls_per_min < interactive[1].calls_per_min <= 85
+    print(f"seed 000: TPOT <= 30/40 ms: {[round(r.calls_per_min) for r in interactive]} calls/min")
+    assert 80 < best.calls_per_min <= 160
+    assert 40 <= interactive[0].calls_per_min < interactive[1].calls_per_min <= 90
