@@ -1,20 +1,20 @@
-"""Fit the throughput model's efficiency factors on the calibration table and (with --write) store them.
+"""Fit the throughput model's efficiency classes on the calibration table and (with --write) store them.
 
-    python benchmarks/fit_throughput.py            # fit, print per-row and leave-one-out errors
+    python benchmarks/fit_throughput.py            # fit, print every row's in-sample error
     python benchmarks/fit_throughput.py --write    # ... and rewrite the fitted rows of efficiency.csv
 
-Fitted: compute_efficiency, bandwidth_efficiency, overlap_exponent on the TensorRT-LLM rows (least
-squares of log(predicted/measured)), then vllm_engine_factor on the vLLM row(s). The leave-one-out
-column refits without each TensorRT-LLM row and predicts it: how the model does on a row it has not
-seen, which is the honest measure of generalisation for a 3-parameter fit on 14 rows.
+Fitted (efficiency.FIT_BOUNDS): compute and bandwidth efficiency, the overlap exponent, one factor per
+GPU generation, per engine and per engine's MoE kernels, the per-step and per-sequence overheads and
+the link efficiency of NVLink and PCIe — least squares of log(predicted / measured) over every row,
+from a neutral start. How the fit does on rows it has not seen is `benchmarks/sizing_accuracy.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import statistics
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from inferplan.catalog import CATALOG_DIR
 from inferplan.catalog.efficiency import EFFICIENCY_FILE, FITTED_KEYS, Efficiency
 from inferplan.sizing.calibration import (
+    CALIBRATION_FILE,
+    calibration_digest,
     fit_efficiency,
     load_calibration_rows,
     median_absolute_error,
-    predict,
     row_errors,
     worst_ratio,
 )
@@ -38,9 +39,11 @@ def write_fitted(factors: Efficiency) -> None:
         rows = list(csv.DictReader(handle))
         fields = list(rows[0].keys())
     stamp = date.today().strftime("%Y-%m")
+    source = f"fitted by benchmarks/fit_throughput.py on {CALIBRATION_FILE} (digest {calibration_digest()})"
     for row in rows:
         if row["key"] in FITTED_KEYS:
             row["value"] = f"{getattr(factors, row['key']):.4f}"
+            row["source"] = source
             row["as_of"] = stamp
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
@@ -54,26 +57,20 @@ def main() -> int:
     args = parser.parse_args()
 
     rows = load_calibration_rows()
+    start = time.perf_counter()
     fitted = fit_efficiency(rows)
+    seconds = time.perf_counter() - start
     errors = row_errors(rows, fitted)
-    print("fitted: " + ", ".join(f"{k}={getattr(fitted, k):.4f}" for k in FITTED_KEYS))
-    print(f"{'row':58} {'measured':>9} {'predicted':>9} {'error':>7} {'leave-one-out':>13}")
-    loo: list[float] = []
+    print(f"fitted on {len(rows)} rows in {seconds:.1f} s:")
+    for key in FITTED_KEYS:
+        print(f"  {key:28} {getattr(fitted, key):.4f}")
+    print(f"\n{'row':72} {'measured':>9} {'predicted':>9} {'error':>7}")
     for error in errors:
         row = error.row
-        if row.engine == "trtllm":
-            without = fit_efficiency([r for r in rows if r is not row], fitted)
-            held_out = predict(row, without) / row.measured_tokens_per_s - 1
-            loo.append(abs(held_out))
-            loo_text = f"{held_out:+.1%}"
-        else:
-            loo_text = "(fit on it)"
         print(
-            f"{row.label:58} {row.measured_tokens_per_s:9.0f} {error.predicted:9.0f} "
-            f"{error.relative_error:+7.1%} {loo_text:>13}"
+            f"{row.label:72} {row.measured_tokens_per_s:9.1f} {error.predicted:9.1f} {error.relative_error:+7.1%}"
         )
-    print(f"median |error| {median_absolute_error(errors):.1%}, worst ratio {worst_ratio(errors):.2f}x")
-    print(f"leave-one-out median |error| {statistics.median(loo):.1%}, worst {max(loo):.1%}")
+    print(f"in-sample median |error| {median_absolute_error(errors):.1%}, worst {worst_ratio(errors):.2f}x")
     if args.write:
         write_fitted(fitted)
         print(f"wrote {CATALOG_DIR / EFFICIENCY_FILE}")

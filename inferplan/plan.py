@@ -124,6 +124,9 @@ class ModelPlan:
     reason: str = ""  # why it does not fit, or what limited it
     meets_slo: bool = True  # False when even one sequence at a time misses the routed workloads' SLO
     max_num_seqs: int = 0  # batch slots of one vLLM engine (`--max-num-seqs`); 0 when it does not fit
+    throughput_basis: Literal["modeled", "measured"] = "modeled"  # measured: re-fitted on models[].measured
+    confidence: Literal["p50", "p90"] = "p50"  # the end of the error band the replicas are sized at
+    throughput_error: float = 0.0  # median held-out |error| of the model's class (0.18 = 18%)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,7 @@ def build_plan(
     decision = decide(platform, merged, book, candidate_cost)
     resolved = resolve(platform, decision)
     try:
-        models, sized = plan_models(resolved, merged)
+        models, sized = plan_models(resolved, merged, mixes=decision.mixes)
     except SpecInputError as exc:  # paths into the resolved spec, which leaves unused entries out
         raise in_spec(exc, resolved, platform) from None
     specs = {p.name: p for p in resolved.pools}

@@ -100,6 +100,18 @@ class Pool(Strict):
     on_demand_base: int = Field(default=0, ge=0)  # capacity: mixed — nodes always on demand
 
 
+class Measured(Strict):
+    """A `vllm bench serve --save-result` JSON of this model and the hardware it ran on."""
+
+    file: str = Field(min_length=1)  # relative to the project directory (where Pulumi.yaml is)
+    gpu: str | None = None  # default: the pool's GPU
+    tensor_parallel: int = Field(default=1, ge=1)
+    quantization: Precision | None = None  # default: the model's served precision
+    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    gpu_memory_utilization: float = Field(default=0.90, ge=0.5, le=0.98)
+    max_num_seqs: int | None = Field(default=None, ge=1)  # default: vLLM's own for the GPU
+
+
 class Model(Strict):
     name: Name
     model: str  # catalog id, Hugging Face style
@@ -107,6 +119,14 @@ class Model(Strict):
     max_context: int | None = Field(default=None, gt=0)  # default: the model's own maximum
     pool: str
     gpu_memory_utilization: float = Field(default=0.90, ge=0.5, le=0.98)
+    # A Hugging Face config.json describing the model (a fine-tuned or private one); relative to the project.
+    config_json: str | None = Field(default=None, min_length=1)
+    measured: Measured | None = None  # measured beats modeled: re-fits this model's efficiency on its GPU
+
+    @field_validator("measured", mode="before")
+    @classmethod
+    def _measured_file(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value
 
 
 class Frontier(Strict):
@@ -184,6 +204,12 @@ class RouterSettings(Strict):
     image: str | None = Field(default=None, min_length=1)
 
 
+class SizingSettings(Strict):
+    # p50: size replicas on the predicted throughput; p90: on the throughput 9 in 10 held-out
+    # measurements of the model's class reached (the cautious end of the error band).
+    confidence: Literal["p50", "p90"] = "p50"
+
+
 class Platform(Strict):
     region: str
     environment: Literal["dev", "staging", "prod"]
@@ -201,6 +227,7 @@ class Platform(Strict):
     policy: PolicySettings = PolicySettings()
     cost: CostSettings = CostSettings()
     router: RouterSettings = RouterSettings()
+    sizing: SizingSettings = SizingSettings()
 
     def pool(self, name: str) -> Pool:
         return next(p for p in self.pools if p.name == name)

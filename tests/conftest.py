@@ -15,7 +15,7 @@ import yaml
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_STACKS = ("dev", "prod-eu", "sovereign")
+EXAMPLE_STACKS = ("dev", "prod-eu", "sovereign", "hybrid")
 
 
 def stack_config(stack: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from inferplan.catalog.quality import floor_of, tier_of
+from inferplan.catalog.quality import floor_of
 from inferplan.cost.model import CostLine, line
 from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
@@ -293,7 +293,7 @@ def api_only(plan: Plan, prices: PriceBook) -> ApiOnly:
         best: tuple[float, str] | None = None
         refusals = []
         for name, price, window in choices:
-            tier = tier_of(price.open_model) if price.open_model else tier_of(price.key)
+            tier = plan.catalog.tier(price.open_model or price.key)
             verdict = judge(
                 [
                     api_sensitivity(w, name),

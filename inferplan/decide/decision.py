@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 
 from inferplan.catalog import Catalog
 from inferplan.cost.breakeven import PoolStep, VolumeModel
-from inferplan.decide.options import Candidate, Options, PoolPrice, auto_fallback, options
-from inferplan.decide.solve import EPS, NoOption, Solution, solve
+from inferplan.decide.options import (
+    Candidate,
+    Options,
+    PoolOption,
+    PoolPrice,
+    auto_fallback,
+    options,
+    strictest_of,
+)
+from inferplan.decide.solve import EPS, Infeasible, NoOption, Solution, solve
 from inferplan.decide.types import Breakeven, Decision, Option, WorkloadDecision
 from inferplan.errors import SpecInputError
 from inferplan.pricebook import PriceBook
+from inferplan.sizing.throughput import Slo
 from inferplan.spec import AUTO, Platform, Workload
 
 
@@ -32,41 +42,69 @@ def _located(platform: Platform, error: NoOption) -> SpecInputError:
     )
 
 
+def _nodes(pool: PoolOption, load: float) -> int:
+    return max(pool.min_nodes, math.ceil(load - EPS))
+
+
 def _marginals(
     opts: Options, sol: Solution, required: frozenset[str], workload: Workload
 ) -> dict[str, tuple[Candidate, float | None]]:
     """Per target of `workload`: the candidate it would use and its marginal monthly cost.
 
-    A model already built is priced on its shape: the nodes its pool needs with this workload's load
-    minus those it needs without (nothing, when no other workload or declared fallback keeps it). A
-    model not built is priced on its cheapest shape as a pool of its own.
+    A model already built is priced on its shape: the nodes its pool needs with this workload minus
+    those it needs without (nothing, when no other workload or declared fallback keeps it), each at
+    the SLO level its engine would then run at (the strictest of the workloads it serves). A model
+    not built is priced on its cheapest shape as a pool of its own.
     """
     calls = opts.calls[workload.name]
-    loads: dict[str, float] = {}
-    for c in sol.assignment.values():
-        if c.kind == "model":
-            loads[c.target] = loads.get(c.target, 0.0) + c.load
-    current = sol.assignment[workload.name]
     out: dict[str, tuple[Candidate, float | None]] = {}
     for c in opts.of(workload.name):
         if c.kind != "model":
             out[c.target] = (c, calls * c.call_usd)
             continue
-        built = sol.built.get(c.target)
-        if built is not None and built[0].shape != c.shape:
+        applies, usd = _model_marginal(opts, sol, required, workload, c, calls)
+        if not applies:
             continue
-        usd: float | None = None
-        if math.isfinite(c.load):
-            pool = built[0] if built is not None else opts.pool(c.target, c.shape)
-            others = loads.get(c.target, 0.0) - (c.load if current.key == c.key else 0.0)
-            kept = built is not None and (others > EPS or c.target in required or current.target != c.target)
-            base = max(pool.min_nodes, math.ceil(others - EPS)) if kept else 0
-            mine = max(pool.min_nodes, math.ceil(others + c.load - EPS))
-            usd = pool.usd(mine) - pool.usd(base) + calls * c.call_usd
         best = out.get(c.target)
         if best is None or _better(c, usd, *best):
             out[c.target] = (c, usd)
     return out
+
+
+def _model_marginal(
+    opts: Options, sol: Solution, required: frozenset[str], workload: Workload, c: Candidate, calls: float
+) -> tuple[bool, float | None]:
+    """(whether `c` is the candidate this situation prices, its marginal monthly cost if it can serve)."""
+    built = sol.built.get(c.target)
+    if built is None:
+        if not math.isfinite(c.load):
+            return True, None
+        if c.level != opts.slos[workload.name]:
+            return False, None  # alone on its pool, its engine runs at the workload's own SLO
+        pool = opts.pool(c.target, c.shape, c.level)
+        return True, pool.usd(_nodes(pool, c.load)) + calls * c.call_usd
+    pool = built[0]
+    others = [w for w, x in sol.assignment.items() if x.target == c.target and w != workload.name]
+    level = Slo()
+    for w in others:
+        level = strictest_of(level, opts.slos[w])
+    with_me = strictest_of(level, opts.slos[workload.name])
+    if c.shape != pool.shape or c.level != with_me:
+        return False, None
+    if not math.isfinite(c.load):
+        return True, None
+
+    def load(names: list[str], at: Slo) -> float:
+        total = 0.0
+        for name in names:
+            mine = opts.candidate(name, (c.target, pool.shape, at))
+            total += mine.load if mine is not None else math.inf
+        return total
+
+    kept = bool(others) or c.target in required
+    base = _nodes(pool, load(others, level)) if kept else 0
+    mine = _nodes(pool, load(others, with_me) + c.load)
+    return True, pool.usd(mine) - pool.usd(base) + calls * c.call_usd
 
 
 def _better(c: Candidate, usd: float | None, than: Candidate, than_usd: float | None) -> bool:
@@ -96,7 +134,7 @@ def _breakeven(subject: str, opts: Options, model: Candidate | None, api: Candid
                load: float, call_usd_self: float, api_usd: float) -> Breakeven | None:  # fmt: skip
     if model is None or api is None or not math.isfinite(load) or load <= 0 or calls <= 0:
         return None
-    pool = opts.pool(model.target, model.shape)
+    pool = opts.pool(model.target, model.shape, model.level)
     volume = VolumeModel(
         calls_per_month=calls,
         fixed_usd=pool.fixed_usd,
@@ -149,10 +187,14 @@ def _cheapest_api(cands: list[Candidate]) -> Candidate | None:
 
 def _cheapest_self(opts: Options, cands: list[Candidate], calls: float) -> Candidate | None:
     """The self-hosted option that would serve this workload alone most cheaply (a pool of its own)."""
-    hosted = [c for c in cands if c.eligible and c.kind == "model" and math.isfinite(c.load)]
+    hosted = [
+        c
+        for c in cands
+        if c.eligible and c.kind == "model" and math.isfinite(c.load) and c.level == opts.slos[c.workload]
+    ]
 
     def alone(c: Candidate) -> float:
-        pool = opts.pool(c.target, c.shape)
+        pool = opts.pool(c.target, c.shape, c.level)
         return pool.usd(max(pool.min_nodes, math.ceil(c.load - EPS))) + calls * c.call_usd
 
     return min(hosted, key=lambda c: (alone(c), c.target, c.shape)) if hosted else None
@@ -211,6 +253,9 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         sol = solve(opts, fixed, required, fallbacks)
     except NoOption as exc:
         raise _located(platform, exc) from None
+    except Infeasible:  # declared or sensitive work outgrows max_nodes: grow; autoscaler-capacity says so
+        sol = solve(opts, fixed, required, fallbacks, ceilings=False)
+        sol = replace(sol, status=f"{sol.status}; no choice keeps every pool within its max_nodes")
 
     loads: dict[str, float] = {}
     for c in sol.assignment.values():
@@ -288,6 +333,7 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         status=sol.status,
         seconds=sol.seconds,
         variables=sol.variables,
+        mixes=dict(opts.mixes),
     )
 
 
@@ -306,9 +352,14 @@ def _all_self_hosted(
     relaxed = {w: t for w, t in fixed.items() if w not in can}
     try:
         sol = solve(
-            opts, relaxed, required, fallbacks, keep=lambda c: c.kind == "model" or c.workload not in can
+            opts,
+            relaxed,
+            required,
+            fallbacks,
+            keep=lambda c: c.kind == "model" or c.workload not in can,
+            ceilings=False,  # a comparison: pools as large as the load needs
         )
-    except NoOption:
+    except (NoOption, Infeasible):
         return None, excluded
     return sol.objective_usd, excluded
 
@@ -337,7 +388,7 @@ def _model_breakevens(opts: Options, sol: Solution) -> tuple[Breakeven, ...]:
         )  # fmt: skip
         anchor = Candidate(
             workload="", target=model, kind="model", shape=pool.shape, verdict=anchor.verdict, call_usd=self_usd,
-            load=load, tier=anchor.tier,
+            load=load, tier=anchor.tier, level=pool.level,
         )  # fmt: skip
         be = _breakeven(model, opts, anchor, api, calls, load, self_usd, api_usd)
         if be is not None:

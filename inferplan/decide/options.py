@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry
-from inferplan.catalog.quality import floor_of, tier_of
+from inferplan.catalog.efficiency import builtin_efficiency
+from inferplan.catalog.quality import floor_of
 from inferplan.cost.usage import call_usd, monthly_calls
 from inferplan.decide.types import OptionKind
 from inferplan.pricebook import ApiPrice, PriceBook
 from inferplan.router_config import frontier_context_window
 from inferplan.rules.eligibility import (
-    Check,
     Verdict,
     context_fits,
     data_flow,
@@ -33,16 +33,18 @@ from inferplan.rules.eligibility import (
     quality_floor,
 )
 from inferplan.sizing.replicas import (
+    DEFAULT_MIX,
     PoolSizing,
+    adjustments,
     catalog_model,
     instance_of,
     peak_calls_per_min,
     root_volume_gib,
-    strictest,
     workload_mix,
 )
 from inferplan.sizing.split import size_model
-from inferplan.spec import AUTO, Frontier, Model, Platform, Pool
+from inferplan.sizing.throughput import Slo, TokenMix, replica_throughput
+from inferplan.spec import AUTO, Frontier, Model, Platform, Pool, Workload
 
 # Providers that serve open-weight models behind an API (a Bedrock row says so with its `open_model`).
 OPEN_API_PROVIDERS = frozenset({"together", "fireworks", "groq", "deepinfra"})
@@ -63,6 +65,11 @@ class PoolOption:
     min_nodes: int
     max_nodes: int  # the ceiling in force
     has_price: bool
+    level: Slo = field(default_factory=Slo)  # the SLO its engine runs at (the strictest it serves)
+
+    @property
+    def key(self) -> tuple[str, str, Slo]:
+        return self.model, self.shape, self.level
 
     def usd(self, nodes: int) -> float:
         return self.fixed_usd + self.node_usd * nodes if nodes else 0.0
@@ -80,14 +87,15 @@ class Candidate:
     call_usd: float  # per call, beyond nodes (tokens, NAT bytes, log lines), its fallback's share included
     load: float  # model options: nodes the workload's busiest minute keeps busy (0 for APIs)
     tier: int | None
+    level: Slo = field(default_factory=Slo)  # model options: the SLO the model's engine runs at
 
     @property
     def eligible(self) -> bool:
         return self.verdict.eligible
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.target, self.shape
+    def key(self) -> tuple[str, str, Slo]:
+        return self.target, self.shape, self.level
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,8 @@ class Options:
     pools: tuple[PoolOption, ...]
     calls: dict[str, float]  # workload -> calls per month
     floors: dict[str, tuple[int | None, str]]  # workload -> (quality floor, where it comes from)
+    mixes: dict[str, TokenMix]  # model -> the token mix its engine is configured for
+    slos: dict[str, Slo]  # workload -> its latency SLO
 
     def of(self, workload: str) -> tuple[Candidate, ...]:
         return self._by_workload.get(workload, ())
@@ -109,8 +119,11 @@ class Options:
             out.setdefault(c.workload, []).append(c)
         return {w: tuple(cs) for w, cs in out.items()}
 
-    def pool(self, model: str, shape: str) -> PoolOption:
-        return next(p for p in self.pools if p.model == model and p.shape == shape)
+    def pool(self, model: str, shape: str, level: Slo) -> PoolOption:
+        return next(p for p in self.pools if p.key == (model, shape, level))
+
+    def candidate(self, workload: str, key: tuple[str, str, Slo]) -> Candidate | None:
+        return next((c for c in self.of(workload) if c.key == key), None)
 
     def shapes(self, model: str) -> tuple[PoolOption, ...]:
         return tuple(p for p in self.pools if p.model == model)
@@ -123,11 +136,11 @@ def api_kind(entry: Frontier, price: ApiPrice | None) -> OptionKind:
     return "frontier"
 
 
-def api_tier(entry: Frontier, price: ApiPrice | None) -> int | None:
+def api_tier(catalog: Catalog, entry: Frontier, price: ApiPrice | None) -> int | None:
     """An open-model API takes its model's tier; a frontier model its own row's."""
     if price is not None and price.open_model:
-        return tier_of(price.open_model)
-    return tier_of(f"{entry.provider}/{entry.model}")
+        return catalog.tier(price.open_model)
+    return catalog.tier(f"{entry.provider}/{entry.model}")
 
 
 def _shapes(platform: Platform, catalog: Catalog, pool: Pool) -> list[tuple[InstanceEntry, GpuEntry]]:
@@ -169,66 +182,167 @@ def _pool_option(
     )
 
 
+def levels(slos: Sequence[Slo]) -> list[Slo]:
+    """The SLOs an engine shared by these workloads may run at: the strictest of some subset of them,
+    i.e. every componentwise minimum of theirs (and none at all)."""
+    found = {Slo()}
+    for slo in slos:
+        found |= {strictest_of(level, slo) for level in found}
+    return sorted(
+        found, key=lambda s: (s.ttft_ms is None, s.ttft_ms or 0.0, s.tpot_ms is None, s.tpot_ms or 0.0)
+    )
+
+
+def strictest_of(a: Slo, b: Slo) -> Slo:
+    def low(x: float | None, y: float | None) -> float | None:
+        return y if x is None else x if y is None else min(x, y)
+
+    return Slo(low(a.ttft_ms, b.ttft_ms), low(a.tpot_ms, b.tpot_ms))
+
+
+def admits(level: Slo, slo: Slo) -> bool:
+    """An engine running at `level` meets `slo`: `level` is at least as strict on every target `slo` sets."""
+    return (slo.ttft_ms is None or (level.ttft_ms is not None and level.ttft_ms <= slo.ttft_ms)) and (
+        slo.tpot_ms is None or (level.tpot_ms is not None and level.tpot_ms <= slo.tpot_ms)
+    )
+
+
+def reference_mix(members: Sequence[Workload]) -> TokenMix:
+    """The mix an engine is configured for: that of every workload that may use the model, by calls.
+
+    It depends on who *may* use the model, never on who is routed there, so the engine (parallelism,
+    batch slots) and each workload's share of it are the same in every assignment the solver compares
+    and in the plan that is then sized: the decision's arithmetic and the plan's agree exactly.
+    """
+    calls = sum(w.calls_per_day for w in members)
+    if calls <= 0:
+        return DEFAULT_MIX
+    return TokenMix(
+        sum(w.calls_per_day * w.input_tokens for w in members) / calls,
+        sum(w.calls_per_day * w.output_tokens for w in members) / calls,
+    )
+
+
 def model_candidates(
     platform: Platform,
     catalog: Catalog,
     book: PriceBook,
     price: PoolPrice,
     floors: dict[str, tuple[int | None, str]],
-) -> tuple[list[Candidate], list[PoolOption]]:
-    """Every (workload, model, shape) and every (model, shape) pool of the stack."""
+) -> tuple[list[Candidate], list[PoolOption], dict[str, TokenMix]]:
+    """Every (workload, model, shape, SLO level) and (model, shape, level) pool of the stack, sized as the
+    plan sizes it: one engine per model configured for its reference mix at the level it runs at, the
+    same confidence and measured results (`sizing.replicas.adjustments`), each workload charged its own
+    mix's share of a replica."""
     candidates: list[Candidate] = []
     pools: list[PoolOption] = []
+    mixes: dict[str, TokenMix] = {}
+    adjust = adjustments(platform, catalog)
+    factors = builtin_efficiency()
     for spec in platform.models:
         entry, precision, context = catalog_model(platform, catalog, spec)
         pool = platform.pool(spec.pool)
-        tier = tier_of(entry.id)
-        pinned = [w.latency_slo_ms for w in platform.workloads if w.route == spec.name]
+        # The id the stack names first: ids sharing an architecture (V3 and R1) need not share a tier.
+        tier = catalog.tier(spec.model) or catalog.tier(entry.id)
+        base = {}
+        for w in platform.workloads:
+            floor, why = floors[w.name]
+            base[w.name] = judge(
+                [
+                    data_flow(w, spec.name, platform),
+                    context_fits(w, context, spec.name),
+                    quality_floor(floor, tier, spec.name, why),
+                ]
+            )
+        members = [w for w in platform.workloads if base[w.name].eligible or w.route == spec.name]
+        mix = mixes[spec.name] = reference_mix(members)
+        shaped = set()
         for instance, gpu in _shapes(platform, catalog, pool):
             option = _pool_option(platform, spec, entry, pool, instance, gpu, price)
             if pool.instance_type == AUTO and not option.has_price:
                 continue  # auto never picks a shape the book cannot price
-            pools.append(option)
-            for w in platform.workloads:
-                slo = strictest([w.latency_slo_ms, *pinned])
-                sized = size_model(
-                    entry, gpu, instance.gpus, precision, workload_mix(w), context, spec.gpu_memory_utilization, slo
+            scale = adjust.scale(spec.name, entry, gpu, factors)
+            where = f"{spec.name} on {instance.instance_type}"
+            for level in levels([slo_of(w) for w in members]):
+                engine = size_model(
+                    entry, gpu, instance.gpus, precision, mix, context, spec.gpu_memory_utilization, level,
+                    factors=factors, scale=scale,
                 )  # fmt: skip
-                node = sized.calls_per_min
-                floor, why = floors[w.name]
-                where = f"{spec.name} on {instance.instance_type}"
-                checks: list[Check] = [
-                    data_flow(w, spec.name, platform),
-                    context_fits(w, context, spec.name),
-                    (sized.fits, f"'{spec.name}' does not fit on {instance.instance_type}: {sized.reason}"),
-                    latency(sized.meets_slo, where, sized.reason) if sized.fits else (True, ""),
-                    quality_floor(floor, tier, spec.name, why),
-                    priced(
-                        option.has_price, instance.instance_type, "add catalog.instance_prices or cost.prices"
-                    ),
-                ]
-                candidates.append(
-                    Candidate(
-                        workload=w.name,
-                        target=spec.name,
-                        kind="model",
-                        shape=instance.instance_type,
-                        verdict=judge(checks),
-                        call_usd=call_usd(platform, book, w, None, self_hosted=True),
-                        load=peak_calls_per_min(platform, w) / node if sized.fits and node > 0 else math.inf,
-                        tier=tier,
+                if not engine.fits:
+                    for w in members:
+                        verdict = Verdict(
+                            False, f"'{spec.name}' does not fit on {instance.instance_type}: {engine.reason}"
+                        )
+                        candidates.append(
+                            _model_candidate(
+                                platform, book, w, spec, instance, level, verdict, math.inf, tier
+                            )
+                        )
+                    break  # no level makes it fit
+                pools.append(replace(option, level=level))
+                shaped.add(spec.name)
+                for w in members:
+                    if not admits(level, slo_of(w)):
+                        continue
+                    replica = replica_throughput(
+                        entry, gpu, engine.quantization, engine.tensor_parallel, engine.memory.kv_cache_gib,
+                        workload_mix(w), level, engine.kv_cache_dtype, max_num_seqs=max(1, engine.replica.batch),
+                        factors=factors, scale=scale,
+                    )  # fmt: skip
+                    node = replica.calls_per_min * engine.replicas
+                    meets = engine.meets_slo and replica.meets_slo
+                    verdict = judge(
+                        [
+                            (base[w.name].eligible, base[w.name].reason),
+                            latency(meets, where, engine.reason or f"TPOT {replica.tpot_ms:.0f} ms"),
+                            priced(
+                                option.has_price,
+                                instance.instance_type,
+                                "add catalog.instance_prices or cost.prices",
+                            ),
+                        ]
                     )
+                    load = peak_calls_per_min(platform, w) / node if node > 0 else math.inf
+                    candidates.append(
+                        _model_candidate(platform, book, w, spec, instance, level, verdict, load, tier)
+                    )
+        for w in platform.workloads:
+            if w not in members:  # shown, with why it may not use the model
+                candidates.append(
+                    _model_candidate(platform, book, w, spec, None, Slo(), base[w.name], math.inf, tier)
                 )
-    return candidates, pools
+    return candidates, pools, mixes
+
+
+def slo_of(workload: Workload) -> Slo:
+    slo = workload.latency_slo_ms
+    return Slo() if slo is None else Slo(slo.ttft, slo.tpot)
+
+
+def _model_candidate(
+    platform: Platform, book: PriceBook, w: Workload, spec: Model, instance: InstanceEntry | None, level: Slo,
+    verdict: Verdict, load: float, tier: int | None,
+) -> Candidate:  # fmt: skip
+    return Candidate(
+        workload=w.name,
+        target=spec.name,
+        kind="model",
+        shape=instance.instance_type if instance is not None else "",
+        verdict=verdict,
+        call_usd=call_usd(platform, book, w, None, self_hosted=True),
+        load=load,
+        tier=tier,
+        level=level,
+    )
 
 
 def api_candidates(
-    platform: Platform, book: PriceBook, floors: dict[str, tuple[int | None, str]]
+    platform: Platform, catalog: Catalog, book: PriceBook, floors: dict[str, tuple[int | None, str]]
 ) -> list[Candidate]:
     out = []
     for entry in platform.frontier:
         price = book.api(entry.provider, entry.model)
-        tier = api_tier(entry, price)
+        tier = api_tier(catalog, entry, price)
         for w in platform.workloads:
             floor, why = floors[w.name]
             checks = [
@@ -292,11 +406,13 @@ def _with_fallbacks(platform: Platform, raw: list[Candidate]) -> list[Candidate]
 
 def options(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPrice) -> Options:
     floors = {w.name: floor_of(w) for w in platform.workloads}
-    models, pools = model_candidates(platform, catalog, book, price, floors)
-    raw = [*models, *api_candidates(platform, book, floors)]
+    models, pools, mixes = model_candidates(platform, catalog, book, price, floors)
+    raw = [*models, *api_candidates(platform, catalog, book, floors)]
     return Options(
         candidates=tuple(_with_fallbacks(platform, raw)),
         pools=tuple(pools),
         calls={w.name: monthly_calls(platform, w.calls_per_day) for w in platform.workloads},
         floors=floors,
+        mixes=mixes,
+        slos={w.name: slo_of(w) for w in platform.workloads},
     )

@@ -1,14 +1,15 @@
 """The joint choice as a mixed-integer program, solved exactly by HiGHS (`scipy.optimize.milp`).
 
-Variables: x[w, o] = 1 when workload w uses option o (binary); y[m, s] = 1 when model m's pool is
-built on shape s (binary); n[m, s] its nodes (integer). Minimise
+Variables: x[w, o] = 1 when workload w uses option o (binary); y[m, s, l] = 1 when model m's pool is
+built on shape s with its engine at SLO level l (binary); n[m, s, l] its nodes (integer). Minimise
 
-    sum x[w, o] * calls(w) * call_usd(w, o)  +  sum (node_usd(m, s) * n[m, s] + fixed_usd(m, s) * y[m, s])
+    sum x[w, o] * calls(w) * call_usd(w, o)  +  sum (node_usd * n[m, s, l] + fixed_usd * y[m, s, l])
 
-subject to: every workload takes exactly one option; a model option needs its pool built; a pool's
-nodes carry the busiest minute of what it serves (sum of load[w, m, s] * x <= n); a built pool runs
-at least min_nodes and at most its ceiling; each model is built on at most one shape (exactly one
-when a declared fallback names it). A workload with a declared route may only take that target; a
+subject to: every workload takes exactly one option; a model option needs its pool built at that
+shape and level (an engine at level l serves only workloads whose SLO l meets); a pool's nodes carry
+the busiest minute of what it serves (sum of load[w, m, s, l] * x <= n); a built pool runs at least
+min_nodes and at most its ceiling; each model is built once (exactly once when a declared fallback
+names it). A workload with a declared route may only take that target; a
 workload with `route: auto` only eligible options other than its declared fallback. Pools are step costs shared by every workload on
 them, which is why the choice is joint: two workloads each below break-even alone may fill one node.
 """
@@ -32,6 +33,10 @@ from inferplan.errors import UserError
 
 TIME_LIMIT_S = 60.0
 EPS = 1e-9
+
+
+class Infeasible(UserError):
+    """No choice keeps every pool within its ceiling."""
 
 
 class NoOption(UserError):
@@ -107,16 +112,18 @@ def solve(
     required_models: frozenset[str] = frozenset(),
     fallbacks: Mapping[str, str] | None = None,
     keep: Callable[[Candidate], bool] | None = None,
+    ceilings: bool = True,
     time_limit_s: float = TIME_LIMIT_S,
 ) -> Solution:
-    """The cheapest joint assignment. `fixed`: declared routes; `keep`: a further filter (comparisons)."""
+    """The cheapest joint assignment. `fixed`: declared routes; `keep`: a further filter (comparisons);
+    `ceilings`: pools stay within max_nodes (Infeasible when that cannot be), else they grow as needed."""
     start = time.perf_counter()
     allowed = _allowed(opts, fixed, fallbacks or {})
     if keep is not None:
         allowed = {w: [c for c in cs if w in fixed or keep(c)] or cs for w, cs in allowed.items()}
-    used = {(c.target, c.shape) for cs in allowed.values() for c in cs if c.kind == "model"}
-    used |= {(p.model, p.shape) for p in opts.pools if p.model in required_models}
-    pools = [p for p in opts.pools if (p.model, p.shape) in used]
+    used = {c.key for cs in allowed.values() for c in cs if c.kind == "model"}
+    used |= {p.key for p in opts.pools if p.model in required_models}
+    pools = [p for p in opts.pools if p.key in used]
 
     x = [(w, c) for w, cs in allowed.items() for c in cs]
     nx, npool = len(x), len(pools)
@@ -126,15 +133,17 @@ def solve(
     lower, upper = np.zeros(count), np.ones(count)
     for i, (w, c) in enumerate(x):
         cost[i] = opts.calls[w] * c.call_usd
-    index = {(p.model, p.shape): k for k, p in enumerate(pools)}
-    fixed_load = dict.fromkeys(index, 0.0)
-    for w, c in x:
-        if w in fixed and c.kind == "model":
-            fixed_load[c.key] += _load(c)
+    index = {p.key: k for k, p in enumerate(pools)}
+    # Without ceilings, a pool may grow to carry everything that could be put on it.
+    most = dict.fromkeys(index, 0.0)
+    for _, c in x:
+        if c.kind == "model":
+            most[c.key] += _load(c)
     for k, p in enumerate(pools):
         cost[y0 + k] = p.fixed_usd
         cost[n0 + k] = p.node_usd
-        upper[n0 + k] = max(p.max_nodes, math.ceil(fixed_load[(p.model, p.shape)] - EPS), p.min_nodes)
+        room = p.max_nodes if ceilings else max(p.max_nodes, math.ceil(most[p.key] - EPS))
+        upper[n0 + k] = max(room, p.min_nodes)
 
     rows: list[int] = []
     cols: list[int] = []
@@ -182,7 +191,7 @@ def solve(
             options={"time_limit": time_limit_s, "mip_rel_gap": 0.0},
         )
     if result.x is None:
-        raise UserError(f"the decision engine found no feasible choice ({result.message})")
+        raise Infeasible(f"the decision engine found no feasible choice ({result.message})")
     values = np.round(result.x).astype(int)
     assignment = {w: c for i, (w, c) in enumerate(x) if values[i] == 1}
     built = {p.model: (p, int(values[n0 + k])) for k, p in enumerate(pools) if values[y0 + k] == 1}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from inferplan.sizing.throughput import TokenMix
 from inferplan.spec import AUTO
 
 OptionKind = Literal["model", "frontier", "open_api"]
@@ -69,6 +70,7 @@ class Decision:
     status: str
     seconds: float
     variables: int
+    mixes: Mapping[str, TokenMix] = field(default_factory=dict)  # model -> the mix its engine is sized for
 
     def of(self, workload: str) -> WorkloadDecision:
         return next(d for d in self.workloads if d.workload == workload)

@@ -1,102 +1,178 @@
-"""Measured throughput rows and the model's prediction for each: what the efficiency factors are fitted on.
+"""Measured throughput rows, the model's prediction for each, the fit of the efficiency classes and its validation.
 
-The sizing engine never reads these rows; only `benchmarks/fit_throughput.py` (which writes the fitted
-factors to `efficiency.csv`) and `tests/sizing/test_calibration.py` (which reports every row's error) do.
+The sizing engine never reads these rows; only `benchmarks/fit_throughput.py` and
+`benchmarks/sizing_accuracy.py` (which write `efficiency.csv` and `throughput_accuracy.csv`) and the
+tests do. A row describes a public measurement the way its source ran it: engine and version, GPUs
+and tensor parallelism, precision, the average prompt and completion (from the run's own totals where
+it reports them), how many requests were in flight at most, and the memory share the engine used.
+
+Fitting is least squares of log(predicted / measured) over the rows, plus a weak prior that keeps
+class factors near neutral where few rows speak for them, with Nelder-Mead (deterministic, no
+dependency) in log-parameter space within `FIT_BOUNDS`. The physical work of each row (bytes, FLOPs,
+steps at its batch) does not depend on the fitted factors, so it is computed once per row and a loss
+evaluation is only the rate arithmetic of `cycle_seconds` — the very function the planner uses.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
-from inferplan.catalog import CATALOG_DIR, Catalog, Precision, builtin_catalog
-from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
-from inferplan.sizing.memory import KvCacheDtype, plan_memory
-from inferplan.sizing.throughput import Engine, TokenMix, replica_throughput
+from inferplan.catalog import CATALOG_DIR, Catalog, ModelEntry, Precision, builtin_catalog
+from inferplan.catalog.efficiency import FIT_BOUNDS, FITTED_KEYS, Efficiency, Engine, builtin_efficiency
+from inferplan.sizing.memory import KvCacheDtype, runtime_overhead_gib, weights
+from inferplan.sizing.throughput import CycleWork, TokenMix, batch_size, cycle_seconds, cycle_work, rates
 
 CALIBRATION_FILE = "throughput_calibration.csv"
-# More rows of the same TensorRT-LLM table, never fitted on: a check of how the model generalises.
-VALIDATION_FILE = "throughput_validation.csv"
-# The memory share the calibration runs gave the engine (trtllm-bench: 0.90-0.95 of free memory).
-CALIBRATION_MEMORY_UTILIZATION = 0.90
+MemoryBasis = Literal["total", "free"]
 
 
 @dataclass(frozen=True)
 class CalibrationRow:
     model: str
     gpu: str
-    gpus_total: int
+    gpus: int  # GPUs the measured throughput is summed over (gpus / tensor_parallel replicas)
     tensor_parallel: int
     quantization: Precision
-    engine: Engine
     kv_cache_dtype: KvCacheDtype
-    input_tokens: int
-    output_tokens: int
-    measured_tokens_per_s: float
+    engine: Engine
+    engine_version: str
+    input_tokens: float  # average prompt
+    output_tokens: float  # average completion
+    requests: int | None  # requests in the run (caps the batch when few), None: steady state
+    concurrency: int | None  # most requests in flight the client allowed, None: unlimited
+    arrival: Literal["burst", "mixed"]  # burst: equal requests sent at once run in lockstep
+    max_num_seqs: int  # the engine's batch cap in that run
+    memory_fraction: float  # gpu_memory_utilization (of total) or kv fraction (of free memory)
+    memory_basis: MemoryBasis
+    measured_tokens_per_s: float  # output tokens/s over all `gpus`
+    token_mix: str
     source: str
+    as_of: str
 
     @property
     def label(self) -> str:
         short = self.model.split("/")[-1]
+        limit = f" c{self.concurrency}" if self.concurrency else ""
         return (
-            f"{short} {self.gpu}x{self.gpus_total} TP{self.tensor_parallel} {self.quantization} "
-            f"{self.engine} {self.input_tokens}/{self.output_tokens}"
+            f"{short} {self.gpu}x{self.gpus} TP{self.tensor_parallel} {self.quantization} "
+            f"{self.engine} {self.input_tokens:.0f}/{self.output_tokens:.0f}{limit}"
         )
+
+    @property
+    def replicas(self) -> int:
+        return self.gpus // self.tensor_parallel
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text) if text.strip() else None
 
 
 def load_calibration_rows(name: str = CALIBRATION_FILE) -> tuple[CalibrationRow, ...]:
-    """Rows of the calibration table (or, with VALIDATION_FILE, of the held-out table)."""
     with (CATALOG_DIR / name).open(newline="") as handle:
         return tuple(
             CalibrationRow(
                 model=row["model"],
                 gpu=row["gpu"],
-                gpus_total=int(row["gpus_total"]),
+                gpus=int(row["gpus"]),
                 tensor_parallel=int(row["tensor_parallel"]),
                 quantization=cast(Precision, row["quantization"]),
-                engine=cast(Engine, row["engine"]),
                 kv_cache_dtype=cast(KvCacheDtype, row["kv_cache_dtype"]),
-                input_tokens=int(row["input_tokens"]),
-                output_tokens=int(row["output_tokens"]),
-                measured_tokens_per_s=float(row["output_tokens_per_s_total"]),
+                engine=cast(Engine, row["engine"]),
+                engine_version=row["engine_version"],
+                input_tokens=float(row["input_tokens"]),
+                output_tokens=float(row["output_tokens"]),
+                requests=_optional_int(row["requests"]),
+                concurrency=_optional_int(row["concurrency"]),
+                arrival=cast(Literal["burst", "mixed"], row["arrival"]),
+                max_num_seqs=int(row["max_num_seqs"]),
+                memory_fraction=float(row["memory_fraction"]),
+                memory_basis=cast(MemoryBasis, row["memory_basis"]),
+                measured_tokens_per_s=float(row["output_tokens_per_s"]),
+                token_mix=row["token_mix"],
                 source=row["source"],
+                as_of=row["as_of"],
             )
             for row in csv.DictReader(handle)
         )
 
 
-def predict(row: CalibrationRow, factors: Efficiency | None = None, catalog: Catalog | None = None) -> float:
-    """Output tokens/s the sizing model predicts for the row's setup, over all its GPUs."""
+def publisher(source: str) -> str:
+    """Who published a row: the repository owner (owner/repo ...), or the benchmark's name (MLPerf ...)."""
+    first = source.split()[0]
+    return first.split("/")[0] if "/" in first else first
+
+
+def calibration_digest(name: str = CALIBRATION_FILE) -> str:
+    """Short hash of the table, stamped into what is fitted or validated on it (a stale file shows)."""
+    return hashlib.sha256((CATALOG_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def kv_cache_gib(row: CalibrationRow, model: ModelEntry, gpu_memory_gib: float, factors: Efficiency) -> float:
+    """KV budget of one replica the way the row's engine sizes it."""
+    tp = row.tensor_parallel
+    fixed = weights(model, row.quantization).gib + runtime_overhead_gib(model, tp, factors) * tp
+    total = tp * gpu_memory_gib
+    if row.memory_basis == "free":
+        return row.memory_fraction * (total - fixed)
+    return total * row.memory_fraction - fixed
+
+
+@dataclass(frozen=True)
+class RowSetup:
+    """Everything about a row that the fitted factors cannot change: its work at its batch."""
+
+    row: CalibrationRow
+    model: ModelEntry
+    gpu_name: str
+    batch: int
+    work: CycleWork
+
+
+def setup(row: CalibrationRow, factors: Efficiency, catalog: Catalog | None = None) -> RowSetup:
     cat = catalog or builtin_catalog()
-    f = factors or builtin_efficiency()
-    model, gpu = cat.models[row.model], cat.gpus[row.gpu]
+    model, gpu = cat.find_model(row.model), cat.find_gpu(row.gpu)
     mix = TokenMix(row.input_tokens, row.output_tokens)
-    memory = plan_memory(
+    limit = min(x for x in (row.concurrency, row.requests, row.max_num_seqs) if x is not None)
+    kv = kv_cache_gib(row, model, gpu.memory_gib, factors)
+    share = 1.0 if row.arrival == "burst" else None
+    batch = batch_size(
         model,
-        gpu,
-        row.quantization,
-        row.tensor_parallel,
-        max_context=row.input_tokens + row.output_tokens,
-        gpu_memory_utilization=CALIBRATION_MEMORY_UTILIZATION,
-        kv_cache_dtype=row.kv_cache_dtype,
-        factors=f,
-    )
-    replica = replica_throughput(
-        model,
-        gpu,
-        row.quantization,
-        row.tensor_parallel,
-        memory.kv_cache_gib,
+        kv,
         mix,
-        kv_cache_dtype=row.kv_cache_dtype,
-        engine=row.engine,
-        factors=f,
+        row.tensor_parallel,
+        row.kv_cache_dtype,
+        row.engine,
+        row.max_num_seqs,
+        limit,
+        factors,
+        share,
     )
-    return replica.output_tokens_per_s * (row.gpus_total // row.tensor_parallel)
+    size = max(batch.size, 0)
+    work = cycle_work(
+        model, row.quantization, row.tensor_parallel, row.kv_cache_dtype, max(size, 1), mix, factors
+    )
+    return RowSetup(row, model, gpu.gpu, size, work)
+
+
+def predict_setup(s: RowSetup, factors: Efficiency, catalog: Catalog | None = None) -> float:
+    """Output tokens/s the sizing model predicts for the row's setup, over all its GPUs."""
+    if s.batch < 1:
+        return 0.0
+    cat = catalog or builtin_catalog()
+    r = rates(cat.gpus[s.gpu_name], s.row.quantization, s.row.tensor_parallel, s.row.engine, factors)
+    seconds = cycle_seconds(s.work, r)
+    return s.batch * s.row.output_tokens / seconds * s.row.replicas
+
+
+def predict(row: CalibrationRow, factors: Efficiency | None = None, catalog: Catalog | None = None) -> float:
+    f = factors or builtin_efficiency()
+    return predict_setup(setup(row, f, catalog), f, catalog)
 
 
 @dataclass(frozen=True)
@@ -116,7 +192,8 @@ class RowError:
 def row_errors(
     rows: Sequence[CalibrationRow] | None = None, factors: Efficiency | None = None
 ) -> tuple[RowError, ...]:
-    return tuple(RowError(row, predict(row, factors)) for row in (rows or load_calibration_rows()))
+    f = factors or builtin_efficiency()
+    return tuple(RowError(row, predict(row, f)) for row in (rows or load_calibration_rows()))
 
 
 def median_absolute_error(errors: Sequence[RowError]) -> float:
@@ -133,27 +210,17 @@ def log_loss(errors: Sequence[RowError]) -> float:
     return statistics.fmean(math.log(e.ratio) ** 2 if e.ratio > 0 else 1e6 for e in errors)
 
 
-# Search ranges of the fitted factors (physically plausible bounds, so the fit cannot run away).
-FIT_BOUNDS: dict[str, tuple[float, float]] = {
-    "compute_efficiency": (0.15, 0.95),
-    "bandwidth_efficiency": (0.30, 0.95),
-    "overlap_exponent": (1.0, 12.0),
-}
-
-
 def _nelder_mead(
-    loss: Callable[[list[float]], float], start: list[float], step: float = 0.1, iterations: int = 400
+    loss: Callable[[list[float]], float], start: list[float], step: float = 0.3, iterations: int = 2000
 ) -> list[float]:
     """Minimise `loss` from `start` (plain Nelder-Mead: deterministic, no dependency)."""
     n = len(start)
-    simplex = [list(start)] + [
-        [x + (step * max(abs(x), 0.1) if j == i else 0.0) for j, x in enumerate(start)] for i in range(n)
-    ]
+    simplex = [list(start)] + [[x + (step if j == i else 0.0) for j, x in enumerate(start)] for i in range(n)]
     scores = [loss(x) for x in simplex]
     for _ in range(iterations):
         order = sorted(range(n + 1), key=lambda k: scores[k])
         simplex, scores = [simplex[k] for k in order], [scores[k] for k in order]
-        if scores[-1] - scores[0] < 1e-10:
+        if scores[-1] - scores[0] < 1e-9:
             break
         centroid = [sum(x[j] for x in simplex[:-1]) / n for j in range(n)]
         worst = simplex[-1]
@@ -183,39 +250,184 @@ def _nelder_mead(
     return simplex[min(range(n + 1), key=lambda k: scores[k])]
 
 
-def with_value(base: Efficiency, key: str, value: float) -> Efficiency:
-    return base.model_copy(update={key: round(value, 4)})
+# Where a fit starts when no start is given: mid-range values, not the stored ones, so that the test
+# which refits from here proves the stored factors are the fit and not merely a fixed point near it.
+NEUTRAL_START: dict[str, float] = {
+    "compute_efficiency": 0.5,
+    "bandwidth_efficiency": 0.6,
+    "overlap_exponent": 2.0,
+    "generation_ampere": 1.0,
+    "generation_ada": 1.0,
+    "generation_blackwell": 1.0,
+    "engine_vllm": 0.8,
+    "engine_vllm_v0": 0.8,
+    "engine_sglang": 0.8,
+    "moe_vllm": 0.5,
+    "moe_vllm_v0": 0.5,
+    "moe_sglang": 0.5,
+    "moe_trtllm": 0.5,
+    "step_overhead_ms": 1.0,
+    "sequence_overhead_us_vllm": 20.0,
+    "sequence_overhead_us_vllm_v0": 20.0,
+    "sequence_overhead_us_sglang": 20.0,
+    "sequence_overhead_us_trtllm": 20.0,
+    "link_efficiency_nvlink": 0.8,
+    "link_efficiency_pcie": 0.5,
+}
 
 
-def _bounded(base: Efficiency, values: Sequence[float]) -> Efficiency:
+# Class factors (a generation, an engine, an engine's MoE kernels) are pulled towards NEUTRAL_START
+# by this weight per squared log-deviation, so that a class with few rows cannot swing far on them
+# alone. 0.01 is the value of 0, 0.005, 0.01, 0.02 and 0.05 that left the fewest rows off by more than
+# 2x held out (benchmarks/sizing_accuracy.py); it moves the in-sample median by under 0.2 points.
+CLASS_PREFIXES = ("generation_", "engine_", "moe_")
+PRIOR_WEIGHT = 0.01
+
+
+def class_pull(factors: Efficiency) -> float:
+    """Squared log-distance of the class factors from NEUTRAL_START (the fit's prior)."""
+    return sum(
+        math.log(getattr(factors, k) / NEUTRAL_START[k]) ** 2
+        for k in FITTED_KEYS
+        if k.startswith(CLASS_PREFIXES)
+    )
+
+
+def fit_loss(
+    setups: Sequence[RowSetup], factors: Efficiency, catalog: Catalog, prior: float = PRIOR_WEIGHT
+) -> float:
+    """What the fit minimises: mean squared log(predicted / measured) plus the prior's pull."""
+    total = 0.0
+    for s in setups:
+        p = predict_setup(s, factors, catalog)
+        total += math.log(p / s.row.measured_tokens_per_s) ** 2 if p > 0 else 1e3
+    return total / len(setups) + prior * class_pull(factors)
+
+
+def _to_factors(base: Efficiency, values: Sequence[float], keys: Sequence[str]) -> Efficiency:
     update = {}
-    for (key, (low, high)), value in zip(FIT_BOUNDS.items(), values, strict=True):
-        update[key] = round(min(max(value, low), high), 4)
+    for key, value in zip(keys, values, strict=True):
+        low, high = FIT_BOUNDS[key]
+        update[key] = round(min(max(math.exp(value), max(low, 1e-6)), high), 4)
     return base.model_copy(update=update)
 
 
+def _free_keys(rows: Sequence[CalibrationRow], catalog: Catalog) -> list[str]:
+    """Factors the rows can determine: a class factor with no row of its class stays where it is."""
+    generations = {catalog.find_gpu(r.gpu).generation for r in rows}
+    engines = {r.engine for r in rows}
+    moe_engines = {r.engine for r in rows if catalog.find_model(r.model).is_moe}
+    links = {catalog.find_gpu(r.gpu).interconnect for r in rows if r.tensor_parallel > 1}
+    keys = []
+    for key in FITTED_KEYS:
+        if key.startswith("generation_") and key.removeprefix("generation_") not in generations:
+            continue
+        if key.startswith("engine_") and key.removeprefix("engine_") not in engines:
+            continue
+        if key.startswith("moe_") and key.removeprefix("moe_") not in moe_engines:
+            continue
+        if (
+            key.startswith("sequence_overhead_us_")
+            and key.removeprefix("sequence_overhead_us_") not in engines
+        ):
+            continue
+        if key.startswith("link_efficiency_") and key.removeprefix("link_efficiency_") not in links:
+            continue
+        keys.append(key)
+    return keys
+
+
 def fit_efficiency(
-    rows: Sequence[CalibrationRow] | None = None, start: Efficiency | None = None
+    rows: Sequence[CalibrationRow] | None = None,
+    start: Efficiency | None = None,
+    catalog: Catalog | None = None,
+    restarts: int = 3,
+    prior: float = PRIOR_WEIGHT,
 ) -> Efficiency:
-    """Fit compute/bandwidth efficiency and the overlap exponent on the TensorRT-LLM rows (least squares
-    of log(predicted/measured), Nelder-Mead within FIT_BOUNDS), then the vLLM factor on the vLLM rows."""
+    """The fitted classes that minimise `fit_loss` on `rows` (from NEUTRAL_START unless `start`)."""
+    cat = catalog or builtin_catalog()
     all_rows = tuple(rows or load_calibration_rows())
-    trt = [r for r in all_rows if r.engine == "trtllm"]
-    vllm = [r for r in all_rows if r.engine == "vllm"]
-    base = start or builtin_efficiency()
+    base = start or builtin_efficiency().model_copy(update=NEUTRAL_START)
+    setups = [setup(r, base, cat) for r in all_rows]
+    keys = _free_keys(all_rows, cat)
 
-    def trt_loss(values: list[float]) -> float:
-        return log_loss(row_errors(trt, _bounded(base, values)))
+    def loss(values: list[float]) -> float:
+        return fit_loss(setups, _to_factors(base, values, keys), cat, prior)
 
-    best = _nelder_mead(trt_loss, [float(getattr(base, key)) for key in FIT_BOUNDS])
-    fitted = _bounded(base, best)
-    if vllm:
+    point = [math.log(max(float(getattr(base, k)), 1e-3)) for k in keys]
+    for _ in range(restarts):
+        point = _nelder_mead(loss, point)
+    return _to_factors(base, point, keys)
 
-        def vllm_loss(values: list[float]) -> float:
-            return log_loss(
-                row_errors(vllm, with_value(fitted, "vllm_engine_factor", min(max(values[0], 0.2), 1.5)))
-            )
 
-        (factor,) = _nelder_mead(vllm_loss, [fitted.vllm_engine_factor])
-        fitted = with_value(fitted, "vllm_engine_factor", min(max(factor, 0.2), 1.5))
-    return fitted
+@dataclass(frozen=True)
+class HeldOut:
+    """A row predicted by factors fitted without its model (or without its GPU kind)."""
+
+    row: CalibrationRow
+    leave_model_out: float  # predicted / measured
+    leave_gpu_out: float
+    in_sample: float
+
+
+def model_key(row: CalibrationRow, catalog: Catalog) -> str:
+    return catalog.find_model(row.model).architecture_id
+
+
+def gpu_key_of(row: CalibrationRow, catalog: Catalog) -> str:
+    return catalog.find_gpu(row.gpu).gpu
+
+
+def model_class(row: CalibrationRow, catalog: Catalog) -> str:
+    return "moe" if catalog.find_model(row.model).is_moe else "dense"
+
+
+def held_out(
+    rows: Sequence[CalibrationRow] | None = None,
+    fitted: Efficiency | None = None,
+    catalog: Catalog | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[HeldOut, ...]:
+    """Leave-one-model-out and leave-one-GPU-out ratios of every row (one refit per group left out)."""
+    cat = catalog or builtin_catalog()
+    all_rows = tuple(rows or load_calibration_rows())
+    full = fitted or fit_efficiency(all_rows, catalog=cat)
+
+    def out_of(group: Callable[[CalibrationRow, Catalog], str]) -> dict[int, float]:
+        ratios: dict[int, float] = {}
+        for key in sorted({group(r, cat) for r in all_rows}):
+            rest = [r for r in all_rows if group(r, cat) != key]
+            if progress:
+                progress(f"refit without {key} ({len(all_rows) - len(rest)} rows)")
+            factors = fit_efficiency(rest, start=full, catalog=cat, restarts=1)
+            for index, row in enumerate(all_rows):
+                if group(row, cat) == key:
+                    ratios[index] = predict(row, factors, cat) / row.measured_tokens_per_s
+        return ratios
+
+    by_model, by_gpu = out_of(model_key), out_of(gpu_key_of)
+    return tuple(
+        HeldOut(row, by_model[i], by_gpu[i], predict(row, full, cat) / row.measured_tokens_per_s)
+        for i, row in enumerate(all_rows)
+    )
+
+
+def miss(ratio: float) -> float:
+    """|error| of a predicted/measured ratio, as a fraction of the measurement."""
+    return abs(ratio - 1.0)
+
+
+def fold(ratio: float) -> float:
+    """How many times off a ratio is, either way (>= 1)."""
+    return max(ratio, 1.0 / ratio) if ratio > 0 else math.inf
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..1) of `values`."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -47,6 +47,13 @@ def pool_json(pool: PoolPlan) -> dict[str, Any]:
     }
 
 
+def basis(m: ModelPlan) -> str:
+    """Where the throughput comes from and which end of its error band the replicas are sized at."""
+    if m.throughput_basis == "measured":
+        return "throughput measured"
+    return f"throughput modeled ±{m.throughput_error:.0%}, sized at {m.confidence}"
+
+
 def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
     """One line per model and per pool: what a reviewer checks first."""
     if not models and not pools:
@@ -62,7 +69,8 @@ def render_text(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> str:
             f"  {m.name} ({m.model_id}, {m.quantization}, ctx {m.max_context}) on {m.instance_type}: "
             f"TP {m.tensor_parallel} x {m.replicas_per_node} replicas/node, weights {m.weights_gib:.1f} GiB, "
             f"KV {m.kv_cache_gib:.1f} GiB ({m.max_concurrency} x ctx), {m.calls_per_min:.0f} calls/min/node, "
-            f"peak {m.peak_calls_per_min:.0f}/min -> {m.replicas_needed} replicas, {m.nodes_needed} node(s)"
+            f"peak {m.peak_calls_per_min:.0f}/min -> {m.replicas_needed} replicas, {m.nodes_needed} node(s), "
+            + basis(m)
             + ("" if m.meets_slo else " [SLO missed]")
             + (f" ({m.reason})" if m.reason else "")
         )
@@ -93,6 +101,7 @@ def render_markdown(models: Sequence[ModelPlan], pools: Sequence[PoolPlan]) -> s
             f"{m.tensor_parallel} × {m.replicas_per_node} | {m.weights_gib:.1f} | {m.kv_cache_gib:.1f} | "
             f"{m.max_concurrency} | {m.calls_per_min:,.0f} | {m.peak_calls_per_min:,.0f} | {m.nodes_needed} |"
         )
+    lines += ["", *[f"- `{m.name}`: {basis(m)}" for m in models]]
     lines += ["", "<details><summary>vLLM arguments</summary>", ""]
     for m in models:
         lines.append(f"- `{m.name}`: `vllm serve {m.model_id} {' '.join(m.vllm_args)}`")

@@ -22,6 +22,7 @@ from typing import Literal
 
 from inferplan.catalog import GpuEntry, ModelEntry, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
+from inferplan.sizing.architecture import param_counts
 
 GIB = 1024**3
 KvCacheDtype = Literal["auto", "fp8"]
@@ -34,6 +35,7 @@ BITS_PER_WEIGHT: dict[Precision, float] = {
     "int4": 4.0 + 20.0 / 128,  # AWQ/GPTQ: fp16 scale + 4-bit zero point per group of 128
     "awq": 4.0 + 20.0 / 128,
     "mxfp4": 4.0 + 8.0 / 32,  # OCP MX: one 8-bit shared exponent per block of 32 -> 4.25 bits
+    "nvfp4": 4.0 + 8.0 / 16,  # NVIDIA NVFP4: one FP8 (E4M3) scale per block of 16 -> 4.5 bits
 }
 UNQUANTIZED_BYTES = 2.0  # bf16 for embeddings, lm_head, norms (and non-expert layers under mxfp4)
 
@@ -43,7 +45,7 @@ class Weights:
     """Weight bytes of one full copy of the model at one precision, split the way decode reads them."""
 
     total_bytes: float
-    embedding_bytes: float  # input embedding table: looked up, never streamed whole
+    embedding_bytes: float  # input embedding table: looked up, never streamed whole (0 when tied to the head)
     expert_bytes: float  # routed MoE experts: a decode step streams only the ones its tokens pick
 
     @property
@@ -52,56 +54,29 @@ class Weights:
 
     @property
     def dense_read_bytes(self) -> float:
-        """Bytes every decode step streams regardless of batch: all but the embedding table and experts."""
+        """Bytes every decode step streams regardless of batch: all but the embedding lookup and experts."""
         return self.total_bytes - self.embedding_bytes - self.expert_bytes
 
 
-def embedding_params(model: ModelEntry) -> tuple[float, float]:
-    """(input embedding, lm_head) parameter counts; a tied lm_head shares the embedding's storage."""
-    table = float(model.vocab_size * model.hidden)
-    return table, 0.0 if model.tied_embeddings else table
-
-
 def weights(model: ModelEntry, precision: Precision) -> Weights:
-    total = model.params_total_b * 1e9
-    embed, head = embedding_params(model)
-    norms = float((2 * model.layers + 1) * model.hidden)
-    experts = moe_expert_params(model)
+    """Quantized checkpoints keep embeddings, head and norms in bf16; MXFP4 quantizes only the experts."""
+    p = param_counts(model)
     bits = BITS_PER_WEIGHT[precision]
+    # A tied table is also the output head, which every step reads: it is not a lookup-only table then.
+    lookup = 0.0 if model.tied_embeddings else p.embedding * UNQUANTIZED_BYTES
     if precision == "bf16":
-        return Weights(total * 2.0, embed * 2.0, experts * 2.0)
+        return Weights(p.total * 2.0, lookup, p.routed_experts * 2.0)
+    expert_bytes = p.routed_experts * bits / 8
     if precision == "mxfp4":
-        expert_bytes = experts * bits / 8
-        return Weights((total - experts) * UNQUANTIZED_BYTES + expert_bytes, embed * 2.0, expert_bytes)
-    unquantized = embed + head + norms
-    linear = max(total - unquantized, 0.0)
-    expert_bytes = experts * bits / 8
-    return Weights(unquantized * UNQUANTIZED_BYTES + linear * bits / 8, embed * 2.0, expert_bytes)
-
-
-def moe_expert_params(model: ModelEntry) -> float:
-    """Routed-expert parameters; estimated from total vs active when the catalog row lacks them."""
-    if model.expert_params_b > 0:
-        return model.expert_params_b * 1e9
-    if model.params_total_b > model.params_active_b:
-        # Unknown layout: assume 1 of 8 routed experts active, the rest of the gap being experts.
-        return (model.params_total_b - model.params_active_b) * 1e9 / (1 - 1 / 8)
-    return 0.0
+        return Weights((p.total - p.routed_experts) * UNQUANTIZED_BYTES + expert_bytes, lookup, expert_bytes)
+    unquantized = p.embedding + p.lm_head + p.norms
+    linear = p.total - unquantized
+    return Weights(unquantized * UNQUANTIZED_BYTES + linear * bits / 8, lookup, expert_bytes)
 
 
 def moe_active_fraction(model: ModelEntry) -> float:
-    """Share of routed experts one token uses (k/E)."""
-    if model.moe_experts > 0 and model.moe_active_experts > 0:
-        return model.moe_active_experts / model.moe_experts
-    return 1 / 8 if moe_expert_params(model) > 0 else 1.0
-
-
-def active_linear_params(model: ModelEntry) -> float:
-    """Parameters one token multiplies through (2 FLOPs each): all but the embedding table and idle experts."""
-    embed, _ = embedding_params(model)
-    experts = moe_expert_params(model)
-    idle = experts * (1 - moe_active_fraction(model))
-    return max(model.params_total_b * 1e9 - embed - idle, model.params_total_b * 1e9 * 0.01)
+    """Share of routed experts one token uses (k/E); 1 for a dense model."""
+    return model.moe_active_experts / model.moe_experts if model.is_moe else 1.0
 
 
 def kv_dtype_bytes(kv_cache_dtype: KvCacheDtype) -> float:

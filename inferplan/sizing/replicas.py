@@ -17,18 +17,23 @@ chooses shapes and routes in one problem priced by the plan's price book; sizing
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, Precision
+from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry, NotInCatalog, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
 from inferplan.errors import SpecInputError
 from inferplan.plan import ModelPlan
+from inferplan.sizing.confidence import Adjustments
+from inferplan.sizing.hf_config import ConfigError, read_config
+from inferplan.sizing.measured import Measurement, MeasurementError, load_result
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.split import Sizing, size_model
 from inferplan.sizing.throughput import Slo, TokenMix, replica_throughput
 from inferplan.sizing.vllm_args import vllm_args
 from inferplan.spec import AUTO, LatencySlo, Model, Platform, Pool, Workload, did_you_mean
+from inferplan.stackfile import project_root
 
 MINUTES_PER_DAY = 1440
 DEFAULT_MIX = TokenMix(1000, 1000)
@@ -86,10 +91,14 @@ def routed_workloads(platform: Platform, model_name: str) -> tuple[Workload, ...
     return tuple(w for w in platform.workloads if w.route == model_name)
 
 
-def demand(platform: Platform, model_name: str) -> Demand:
+def demand(platform: Platform, model_name: str, engine_mix: TokenMix | None = None) -> Demand:
+    """The routed workloads' busiest minute; the engine is configured for `engine_mix` when given (the
+    decision engine's reference mix: that of every workload that may use the model), else for theirs."""
     workloads = routed_workloads(platform, model_name)
     calls = sum(w.calls_per_day for w in workloads)
-    if calls > 0:
+    if engine_mix is not None:
+        mix = engine_mix
+    elif calls > 0:
         mix = TokenMix(
             sum(w.calls_per_day * w.input_tokens for w in workloads) / calls,
             sum(w.calls_per_day * w.output_tokens for w in workloads) / calls,
@@ -108,7 +117,7 @@ def demand(platform: Platform, model_name: str) -> Demand:
 
 
 def replica_load(
-    entry: ModelEntry, gpu: GpuEntry, sizing: Sizing, need: Demand, factors: Efficiency
+    entry: ModelEntry, gpu: GpuEntry, sizing: Sizing, need: Demand, factors: Efficiency, scale: float = 1.0
 ) -> float:
     """Replicas the peak keeps busy: each workload's peak over one replica's calls/min for its own mix,
     at the engine's parallelism, KV budget, batch slots and (strictest) SLO."""
@@ -129,6 +138,7 @@ def replica_load(
             sizing.kv_cache_dtype,
             max_num_seqs=max(1, sizing.replica.batch),
             factors=factors,
+            scale=scale,
         )
         if replica.calls_per_min <= 0:
             return math.inf
@@ -141,15 +151,32 @@ def _index(names: Sequence[str], name: str) -> int:
     return names.index(name)
 
 
-def catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
-    entry = catalog.models.get(spec.model)
+def project_path(text: str) -> Path:
+    """A path from the spec: absolute, or relative to the project directory (where Pulumi.yaml is)."""
+    path = Path(text)
+    return path if path.is_absolute() else project_root() / path
+
+
+def model_entry(platform: Platform, catalog: Catalog, spec: Model) -> ModelEntry:
+    """The architecture of a spec model: its `config_json` when given, else the catalog entry of its id."""
     where = ("models", _index([m.name for m in platform.models], spec.name))
-    if entry is None:
+    if spec.config_json is not None:
+        try:
+            return read_config(project_path(spec.config_json), spec.model)
+        except ConfigError as exc:
+            raise SpecInputError((*where, "config_json"), str(exc)) from None
+    try:
+        return catalog.find_model(spec.model)
+    except NotInCatalog as exc:
         raise SpecInputError(
             (*where, "model"),
-            f"'{spec.model}' is not in the catalog{did_you_mean(spec.model, list(catalog.models))} "
-            "(add it under `catalog.models` in the stack)",
-        )
+            f"{exc.message} (point `config_json` at its config.json, or add it under `catalog.models`)",
+        ) from None
+
+
+def catalog_model(platform: Platform, catalog: Catalog, spec: Model) -> tuple[ModelEntry, Precision, int]:
+    entry = model_entry(platform, catalog, spec)
+    where = ("models", _index([m.name for m in platform.models], spec.name))
     precision = spec.quantization or entry.native_precision
     if precision not in entry.quantizations:
         raise SpecInputError(
@@ -222,14 +249,17 @@ def _size_on(
     instance: InstanceEntry,
     gpu: GpuEntry,
     factors: Efficiency,
+    adjust: Adjustments | None = None,
 ) -> list[_Sized]:
+    adjust = adjust or Adjustments()
     out = []
     for spec, entry, precision, context, need in specs:
+        scale = adjust.scale(spec.name, entry, gpu, factors)
         sizing = size_model(
             entry, gpu, instance.gpus, precision, need.mix, context, spec.gpu_memory_utilization, need.slo,
-            factors=factors,
+            factors=factors, scale=scale,
         )  # fmt: skip
-        out.append(_Sized(spec, entry, need, sizing, replica_load(entry, gpu, sizing, need, factors)))
+        out.append(_Sized(spec, entry, need, sizing, replica_load(entry, gpu, sizing, need, factors, scale)))
     return out
 
 
@@ -249,9 +279,17 @@ def _pool_sizing(
     )
 
 
-def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized) -> ModelPlan:
+def _model_plan(
+    pool: Pool, instance: InstanceEntry, gpu: GpuEntry, sized: _Sized, adjust: Adjustments
+) -> ModelPlan:
     s = sized.sizing
-    reason = s.reason
+    measured = adjust.measured_on(sized.spec.name, gpu) is not None
+    notes = [s.reason]
+    if sized.spec.name in adjust.measured and not measured:
+        notes.append(
+            f"measured on {adjust.measured[sized.spec.name].gpu.gpu}, not {gpu.gpu}: sized on the model"
+        )
+    reason = "; ".join(r for r in notes if r)
     return ModelPlan(
         name=sized.spec.name,
         model_id=sized.entry.id,
@@ -274,7 +312,55 @@ def _model_plan(pool: Pool, instance: InstanceEntry, sized: _Sized) -> ModelPlan
         reason=reason,
         meets_slo=s.meets_slo,
         max_num_seqs=max(1, s.replica.batch) if s.fits else 0,
+        throughput_basis="measured" if measured else "modeled",
+        confidence=adjust.confidence,
+        throughput_error=round(adjust.error_band(sized.entry), 3),
     )
+
+
+def _measurement(platform: Platform, catalog: Catalog, spec: Model) -> Measurement | None:
+    """The spec's measured result, read and checked now so a bad file is a located error."""
+    if spec.measured is None:
+        return None
+    where = ("models", _index([m.name for m in platform.models], spec.name), "measured")
+    entry = model_entry(platform, catalog, spec)
+    pool = platform.pool(spec.pool)
+    gpu_name = spec.measured.gpu
+    if gpu_name is None:
+        instance = catalog.instances.get(pool.instance_type)
+        if instance is None:
+            raise SpecInputError(
+                (*where, "gpu"), f"pool '{pool.name}' has no fixed shape: name the GPU the measurement ran on"
+            )
+        gpu_name = instance.gpu
+    try:
+        gpu = catalog.find_gpu(gpu_name)
+    except NotInCatalog as exc:
+        raise SpecInputError((*where, "gpu"), exc.message) from None
+    try:
+        result = load_result(project_path(spec.measured.file))
+    except MeasurementError as exc:
+        raise SpecInputError((*where, "file"), str(exc)) from None
+    measurement = Measurement(
+        result=result,
+        gpu=gpu,
+        tensor_parallel=spec.measured.tensor_parallel,
+        quantization=spec.measured.quantization or spec.quantization or entry.native_precision,
+        kv_cache_dtype=spec.measured.kv_cache_dtype,
+        gpu_memory_utilization=spec.measured.gpu_memory_utilization,
+        max_num_seqs=spec.measured.max_num_seqs,
+    )
+    try:
+        Adjustments(measured={spec.name: measurement}).scale(spec.name, entry, gpu, builtin_efficiency())
+    except MeasurementError as exc:
+        raise SpecInputError(where, str(exc)) from None
+    return measurement
+
+
+def adjustments(platform: Platform, catalog: Catalog) -> Adjustments:
+    """The confidence the spec sizes at and the measured results of its models."""
+    measured = {spec.name: m for spec in platform.models if (m := _measurement(platform, catalog, spec))}
+    return Adjustments(confidence=platform.sizing.confidence, measured=measured)
 
 
 def root_volume_gib(entries: Sequence[ModelEntry], factors: Efficiency | None = None) -> int:
@@ -285,23 +371,31 @@ def root_volume_gib(entries: Sequence[ModelEntry], factors: Efficiency | None = 
 
 
 def plan_models(
-    platform: Platform, catalog: Catalog, factors: Efficiency | None = None
+    platform: Platform,
+    catalog: Catalog,
+    factors: Efficiency | None = None,
+    mixes: Mapping[str, TokenMix] | None = None,
 ) -> tuple[tuple[ModelPlan, ...], tuple[PoolSizing, ...]]:
     """Size every model of the spec on its pool's shape (the decision engine has resolved `auto` shapes)."""
     f = factors or builtin_efficiency()
+    adjust = adjustments(platform, catalog)
     model_plans: list[ModelPlan] = []
     pools: list[PoolSizing] = []
     for pool in platform.pools:
         specs = [
-            (spec, *catalog_model(platform, catalog, spec), demand(platform, spec.name))
+            (
+                spec,
+                *catalog_model(platform, catalog, spec),
+                demand(platform, spec.name, (mixes or {}).get(spec.name)),
+            )
             for spec in platform.models
             if spec.pool == pool.name
         ]
         for spec, _, _, context, _ in specs:
             _check_calls_fit_context(platform, spec, context)
         instance, gpu = instance_of(platform, catalog, pool)
-        sized = _size_on(specs, instance, gpu, f)
-        plans = [_model_plan(pool, instance, s) for s in sized]
+        sized = _size_on(specs, instance, gpu, f, adjust)
+        plans = [_model_plan(pool, instance, gpu, s, adjust) for s in sized]
         for plan in plans:
             if not plan.fits:  # no node count fixes it: an input error, not a capacity advisory
                 raise SpecInputError(

@@ -19,11 +19,11 @@ The remaining GPUs of the node run further replicas (data parallel).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inferplan.catalog import GpuEntry, ModelEntry, Precision
 from inferplan.catalog.efficiency import Efficiency, builtin_efficiency
-from inferplan.sizing.memory import KvCacheDtype, MemoryPlan, plan_memory
+from inferplan.sizing.memory import BITS_PER_WEIGHT, KvCacheDtype, MemoryPlan, plan_memory
 from inferplan.sizing.throughput import ReplicaThroughput, Slo, TokenMix, replica_throughput
 
 TP_CHOICES: tuple[int, ...] = (1, 2, 4, 8)
@@ -85,6 +85,9 @@ class Sizing:
     max_context_that_fits: int  # largest --max-model-len that fits at this TP (when it does not fit)
     reason: str
     options: tuple[TpOption, ...] = ()  # every TP the node allows, the chosen one included
+    context_lowered: bool = (
+        False  # max_context was lowered to the largest that fits (size without --max-context)
+    )
 
     @property
     def output_tokens_per_s(self) -> float:
@@ -116,6 +119,7 @@ def tp_options(
     slo: Slo,
     kv_cache_dtype: KvCacheDtype,
     factors: Efficiency,
+    scale: float = 1.0,
 ) -> tuple[TpOption, ...]:
     """Every TP the node and the model's heads allow, each sized for memory and throughput."""
     options = []
@@ -127,7 +131,16 @@ def tp_options(
         )
         replica = (
             replica_throughput(
-                model, gpu, quantization, tp, memory.kv_cache_gib, mix, slo, kv_cache_dtype, factors=factors
+                model,
+                gpu,
+                quantization,
+                tp,
+                memory.kv_cache_gib,
+                mix,
+                slo,
+                kv_cache_dtype,
+                factors=factors,
+                scale=scale,
             )
             if memory.fits
             else None
@@ -168,12 +181,49 @@ def size_model(
     slo: Slo | None = None,
     kv_cache_dtype: KvCacheDtype = "auto",
     factors: Efficiency | None = None,
+    scale: float = 1.0,
+    fit_context: bool = False,
 ) -> Sizing:
+    """The TP / replica split of one node for `mix`.
+
+    `max_context` None means the model's own. With `fit_context`, a context the node cannot hold is
+    lowered to the largest that fits at the largest TP (never below one call of the mix), and the
+    reason says so; without it, a context that does not fit is a `fits: false` result.
+    """
     f = factors or builtin_efficiency()
     context = max_context or model.max_context
+    sizing = _size(
+        model, gpu, gpus, quantization, mix, context, gpu_memory_utilization, slo, kv_cache_dtype, f, scale
+    )
+    if sizing.fits or not fit_context or sizing.max_context_that_fits < mix.input_tokens + mix.output_tokens:
+        return sizing
+    lowered = _size(
+        model, gpu, gpus, quantization, mix, sizing.max_context_that_fits, gpu_memory_utilization, slo,
+        kv_cache_dtype, f, scale,
+    )  # fmt: skip
+    note = (
+        f"max_context {lowered.max_context}: the largest that fits (the model's own is {context}; "
+        "more GPUs or a smaller quantization hold more)"
+    )
+    return replace(lowered, reason="; ".join(r for r in (note, lowered.reason) if r), context_lowered=True)
+
+
+def _size(
+    model: ModelEntry,
+    gpu: GpuEntry,
+    gpus: int,
+    quantization: Precision,
+    mix: TokenMix,
+    context: int,
+    gpu_memory_utilization: float,
+    slo: Slo | None,
+    kv_cache_dtype: KvCacheDtype,
+    f: Efficiency,
+    scale: float,
+) -> Sizing:
     slo = slo or Slo()
     options = tp_options(
-        model, gpu, gpus, quantization, mix, context, gpu_memory_utilization, slo, kv_cache_dtype, f
+        model, gpu, gpus, quantization, mix, context, gpu_memory_utilization, slo, kv_cache_dtype, f, scale
     )
     chosen, note = choose_tp(options, f)
     if chosen is None or chosen.replica is None:
@@ -272,3 +322,44 @@ def _no_fit(
         reason=reason,
         options=options,
     )
+
+
+def what_would_fit(
+    model: ModelEntry,
+    gpu: GpuEntry,
+    gpus: int,
+    quantization: Precision,
+    mix: TokenMix,
+    max_context: int,
+    catalog_gpus: Sequence[GpuEntry],
+    gpu_memory_utilization: float = 0.90,
+    kv_cache_dtype: KvCacheDtype = "auto",
+    factors: Efficiency | None = None,
+) -> str:
+    """What would hold a `max_context` sequence when this node cannot: a smaller precision, more GPUs, a larger GPU."""
+    f = factors or builtin_efficiency()
+
+    def fits(g: GpuEntry, n: int, p: Precision) -> Sizing | None:
+        s = size_model(model, g, n, p, mix, max_context, gpu_memory_utilization, None, kv_cache_dtype, f)
+        return s if s.fits else None
+
+    hints = []
+    smaller = sorted(
+        (p for p in model.quantizations if BITS_PER_WEIGHT[p] < BITS_PER_WEIGHT[quantization]),
+        key=lambda p: -BITS_PER_WEIGHT[p],
+    )
+    for p in smaller:
+        if s := fits(gpu, gpus, p):
+            hints.append(f"{p} on {gpus} x {gpu.gpu} (TP {s.tensor_parallel})")
+            break
+    for n in (n for n in TP_CHOICES if n > gpus):
+        if s := fits(gpu, n, quantization):
+            hints.append(f"{n} x {gpu.gpu} in {quantization} (TP {s.tensor_parallel})")
+            break
+    for other in sorted(catalog_gpus, key=lambda g: g.memory_gib):
+        if other.memory_gib > gpu.memory_gib and (s := fits(other, gpus, quantization)):
+            hints.append(f"{gpus} x {other.gpu} in {quantization} (TP {s.tensor_parallel})")
+            break
+    if not hints:
+        return f"no catalog GPU holds {model.id} in {quantization} on up to {max(TP_CHOICES)} GPUs"
+    return "would fit: " + "; ".join(hints)

@@ -246,3 +246,21 @@ def test_plan_json_decision_contract() -> None:
             assert o["kind"] in ("model", "frontier", "open_api")
     assert doc["monthly_usd"] == pytest.approx(estimate(p).monthly_expected_usd, abs=0.01)
     assert all(r.target != "auto" for r in p.routes)
+
+
+def test_a_stack_may_place_a_model_in_a_tier_itself() -> None:
+    """`catalog.quality_tiers`: the team's own evaluation lets Llama 3.1 8B take their summaries."""
+    spec = dev(calls_per_day=3_000_000, task="summarization")
+    spec["catalog"] = {
+        "quality_tiers": [
+            {
+                "model": "meta-llama/Llama-3.1-8B-Instruct",
+                "tier": 3,
+                "evidence": "our eval",
+                "source": "acme",
+                "as_of": "2026-10",
+            }
+        ]
+    }
+    (d,) = plan(spec).decision.workloads
+    assert d.chosen == "llama-8b"

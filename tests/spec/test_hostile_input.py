@@ -164,8 +164,8 @@ def test_the_program_stops_on_a_model_that_fits_no_node_before_registering_anyth
             "pools[0].instance_type: 'g6e.xlarg' is not in the catalog (did you mean 'g6e.xlarge'?)",
         ),
         (
-            lambda p: p["models"][0].update(model="meta-llama/Llama-3.1-8B"),
-            "models[0].model: 'meta-llama/Llama-3.1-8B' is not in the catalog (did you mean 'meta-llama/Llama-3.1-8B-Instruct'?)",
+            lambda p: p["models"][0].update(model="meta-llama/Llama-3.1-8B-Instuct"),
+            "models[0].model: unknown model 'meta-llama/Llama-3.1-8B-Instuct' (did you mean 'meta-llama/Llama-3.1-8B-Instruct'?)",
         ),
         (
             lambda p: p["models"][0].update(quantization="mxfp4"),
