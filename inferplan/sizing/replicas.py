@@ -49,9 +49,17 @@ def routed_workloads(platform: Platform, model_name: str) -> tuple[Workload, ...
 
 
 def demand(platform: Platform, model_name: str) -> Demand:
+    """Peak calls per minute: each workload at its own `peak_to_average` (else the stack's), summed.
+
+    Summing per-workload peaks assumes their busiest hours coincide: safe for sizing, never short.
+    """
     workloads = routed_workloads(platform, model_name)
     calls = sum(w.calls_per_day for w in workloads)
-    peak = calls / MINUTES_PER_DAY * platform.autoscaling.peak_to_average
+    default_factor = platform.autoscaling.peak_to_average
+    peak = sum(
+        w.calls_per_day / MINUTES_PER_DAY * (default_factor if w.peak_to_average is None else w.peak_to_average)
+        for w in workloads
+    )
     if calls > 0:
         mix = TokenMix(
             sum(w.calls_per_day * w.input_tokens for w in workloads) / calls,

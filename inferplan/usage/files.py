@@ -1,0 +1,186 @@
+"""Reading the files the sources export: JSON documents, JSON lines, CSV; and saying where a record is.
+
+Whatever goes wrong opening or parsing a whole file is one `UnreadableFile` line (exit 2). Fields are
+kept as raw text here; `records.py` converts and checks them, so a bad value is a bad *record*, not a
+crash.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import yaml
+
+from inferplan.errors import UserError
+
+JsonPath = tuple[str | int, ...]
+
+
+class UnreadableFile(UserError):
+    """A file that cannot be read or parsed at all: one line, exit 2."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def read_json(path: Path) -> Any:
+    """A whole JSON document (optionally gzip-compressed)."""
+    try:
+        with _open_text(path) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise UnreadableFile(path, "no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFile(path, "is a directory, not a file") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableFile(path, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise UnreadableFile(path, f"cannot be read ({exc})") from None
+
+
+def json_lines(path: Path) -> Iterator[tuple[int, Any | None, str]]:
+    """(line number, parsed object or None, raw line) for every non-blank line of a JSON-lines file.
+
+    A line that is not JSON yields None (a bad record, reported with its line). CloudWatch Logs
+    exports put the event time before the JSON; that prefix is skipped.
+    """
+    try:
+        with _open_text(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                text = line.strip()
+                if not text:
+                    continue
+                if not text.startswith("{") and " {" in text:
+                    text = text[text.index(" {") + 1 :]
+                try:
+                    yield number, json.loads(text), text
+                except json.JSONDecodeError:
+                    yield number, None, text
+    except FileNotFoundError:
+        raise UnreadableFile(path, "no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFile(path, "is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise UnreadableFile(path, f"cannot be read ({exc})") from None
+
+
+def raw(value: Any) -> str | None:
+    """A JSON value as the raw text the field checks read (objects and arrays as JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def dig(obj: Any, dotted: str) -> Any:
+    """`identity.arn` of a nested mapping; None where any step is missing."""
+    for part in dotted.split("."):
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def string_frame(rows: Mapping[str, Sequence[Any]]) -> pl.DataFrame:
+    """Columns of raw text (and the int `row`) as a DataFrame."""
+    return pl.DataFrame(
+        {name: values for name, values in rows.items()},
+        schema={name: (pl.Int64 if name == "row" else pl.String) for name in rows},
+    )
+
+
+def scan_csv(path: Path, required: Sequence[str], optional: Sequence[str]) -> pl.LazyFrame:
+    """A CSV export as raw text columns plus its line number (`row`); missing optional columns are null.
+
+    Line numbers assume one line per record (true of PostgreSQL's and the LiteLLM UI's exports,
+    which write JSON columns on one line).
+    """
+    try:
+        with path.open(encoding="utf-8") as handle:
+            header = handle.readline()
+    except FileNotFoundError:
+        raise UnreadableFile(path, "no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFile(path, "is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(path, f"cannot be read ({exc})") from None
+    if not header.strip():
+        raise UnreadableFile(path, "is empty (expected a CSV header line)")
+    try:
+        columns = pl.read_csv(header.encode(), has_header=True, n_rows=0).columns
+    except pl.exceptions.PolarsError as exc:
+        raise UnreadableFile(path, f"not CSV ({exc})") from None
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise UnreadableFile(
+            path, f"no column {', '.join(repr(c) for c in missing)} (columns: {', '.join(columns)})"
+        )
+    frame = pl.scan_csv(
+        path,
+        infer_schema=False,
+        row_index_name="row",
+        row_index_offset=2,  # line 1 is the header
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+    )
+    wanted = [c for c in (*required, *optional) if c in columns]
+    absent = [c for c in optional if c not in columns]
+    return frame.select(
+        pl.col("row").cast(pl.Int64),
+        *[pl.col(c) for c in dict.fromkeys(wanted)],
+        *[pl.lit(None, pl.String).alias(c) for c in dict.fromkeys(absent)],
+    )
+
+
+@lru_cache(maxsize=8)
+def _positions(path: str) -> dict[JsonPath, int]:
+    """Line of every array element of a JSON document (JSON is YAML; libyaml gives positions)."""
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with _open_text(Path(path)) as handle:
+        loader = loader_class(handle)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    found: dict[JsonPath, int] = {}
+
+    def walk(n: yaml.Node, at: JsonPath) -> None:
+        found[at] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                if isinstance(v, yaml.SequenceNode | yaml.MappingNode):
+                    walk(v, (*at, str(k.value)))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, (*at, i))
+
+    if node is not None:
+        walk(node, ())
+    return found
+
+
+def json_place(path: str, at: JsonPath) -> str:
+    """`file:line (data[2].results[0])` for a record of a JSON document; without the line if unknown."""
+    label = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at).lstrip(".") or "(document)"
+    try:
+        line = _positions(path).get(at)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        line = None
+    return f"{path}:{line} ({label})" if line else f"{path}: {label}"
