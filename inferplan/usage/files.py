@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
-import yaml
 
 from inferplan.errors import UserError
 
@@ -149,38 +148,75 @@ def scan_csv(path: Path, required: Sequence[str], optional: Sequence[str]) -> pl
     )
 
 
-@lru_cache(maxsize=8)
-def _positions(path: str) -> dict[JsonPath, int]:
-    """Line of every array element of a JSON document (JSON is YAML; libyaml gives positions)."""
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DECODER = json.JSONDecoder()
+_WS = " \t\r\n"
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def _offset(text: str, at: JsonPath) -> int | None:
+    """Where the value at `at` starts in a JSON document (None if the path is not there).
+
+    Walks the text with the standard decoder, skipping whole values it does not need, so finding a
+    record near the end of a large export costs one C-speed pass, not a parse into positions.
+    """
+    pos = _skip_ws(text, 0)
+    for step in at:
+        opening = "[" if isinstance(step, int) else "{"
+        if pos >= len(text) or text[pos] != opening:
+            return None
+        pos = _skip_ws(text, pos + 1)
+        index = 0
+        while True:
+            if pos >= len(text) or text[pos] in "]}":
+                return None
+            if isinstance(step, int):
+                if index == step:
+                    break
+            else:
+                key, pos = _DECODER.raw_decode(text, pos)
+                pos = _skip_ws(text, pos)
+                if text[pos] != ":":
+                    return None
+                pos = _skip_ws(text, pos + 1)
+                if key == step:
+                    break
+            _, pos = _DECODER.raw_decode(text, pos)
+            pos = _skip_ws(text, pos)
+            if text[pos] == ",":
+                pos = _skip_ws(text, pos + 1)
+            index += 1
+    return pos
+
+
+@lru_cache(maxsize=4)
+def _text(path: str) -> str:
     with _open_text(Path(path)) as handle:
-        loader = loader_class(handle)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    found: dict[JsonPath, int] = {}
+        return handle.read()
 
-    def walk(n: yaml.Node, at: JsonPath) -> None:
-        found[at] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                if isinstance(v, yaml.SequenceNode | yaml.MappingNode):
-                    walk(v, (*at, str(k.value)))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, (*at, i))
 
-    if node is not None:
-        walk(node, ())
-    return found
+def _label(at: JsonPath) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at).lstrip(".") or "(document)"
 
 
 def json_place(path: str, at: JsonPath) -> str:
-    """`file:line (data[2].results[0])` for a record of a JSON document; without the line if unknown."""
-    label = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at).lstrip(".") or "(document)"
+    """`file:line (data[2].results[0])` for a record of a JSON document; without the line if unknown.
+
+    Records of JSON-lines files carry their line as the first step of `at` (`"line 7"`).
+    """
+    if at and isinstance(at[0], str) and at[0].startswith("line "):
+        return f"{path}:{at[0].removeprefix('line ')} ({_label(at[1:])})"
     try:
-        line = _positions(path).get(at)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        line = None
-    return f"{path}:{line} ({label})" if line else f"{path}: {label}"
+        text = _text(path)
+        offset = _offset(text, at)
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
+        return f"{path}: {_label(at)}"
+    return (
+        f"{path}:{text.count(chr(10), 0, offset) + 1} ({_label(at)})"
+        if offset is not None
+        else f"{path}: {_label(at)}"
+    )
