@@ -73,7 +73,7 @@ def _records(frame: pl.LazyFrame, group_by: Sequence[str], locate: Any, notes: S
         )
         .otherwise(provider)
     )
-    failed = pl.col("status").str.strip_chars().str.to_lowercase() == "failure"
+    failed = pl.col("status") == "failure"
     return Records(
         frame=frame.select(
             "file",
