@@ -131,7 +131,7 @@ def report(summary: Summary, extra: Sequence[str] = ()) -> str:
         )
     total = sum(w.monthly_usd or 0.0 for w in s.workloads)
     lines.append(
-        f"  {'total':<20} {sum(w.calls_per_day for w in s.workloads):>12,.2f}{'':>84}{total:>12,.2f}"
+        f"  {'total':<20} {sum(w.calls_per_day for w in s.workloads):>12,.2f}{'':>80}{total:>12,.2f}"
     )
     lines += [
         "",

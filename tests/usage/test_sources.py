@@ -6,6 +6,7 @@ to the fixture's busiest hour, bad records counted with their line.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def test_openai_cost_in_another_currency_is_a_bad_record(tmp_path: Path) -> None
     s = _run(openai.read_files([usage, costs], None), "openai", tmp_path)
     assert s.bad == 1
     assert "amount.currency 'eur' is not USD" in s.bad_shown[0].problem
-    assert s.bad_shown[0].where.startswith(f"{costs}: data[0].results[0]") or ":" in s.bad_shown[0].where
+    assert s.bad_shown[0].where == f"{costs}:1 (data[0].results[0])"  # the costs page is one line
 
 
 def test_anthropic_needs_calls_and_measures_the_peak_on_tokens(tmp_path: Path) -> None:
@@ -126,16 +127,30 @@ def test_since_until_narrow_the_span(tmp_path: Path) -> None:
 
 def test_daily_buckets_leave_the_peak_out(tmp_path: Path) -> None:
     usage = scenario.write_openai(tmp_path / "usage.json", None)
-    text = usage.read_text()
-    import json
-
-    pages = json.loads(text)
-    for page in pages:
+    pages = json.loads(usage.read_text())
+    for page in pages:  # the same results, declared as day-wide buckets
         for bucket in page["data"]:
             bucket["end_time"] = bucket["start_time"] + 86400
-    # Re-bucket to days: keep only every 24th bucket with the day's totals would change the totals;
-    # instead the width alone says the buckets are daily.
     usage.write_text(json.dumps(pages))
     s = _run(openai.read_files([usage], None), "openai", tmp_path)
     assert all(w.peak_to_average is None for w in s.workloads)
     assert any("hide the busiest hour" in n for n in s.notes)
+
+
+def test_generic_csv_with_hourly_aggregates(tmp_path: Path) -> None:
+    path = tmp_path / "hourly.csv"
+    lines = ["timestamp,workload,provider,model,input_tokens,output_tokens,calls,cost"]
+    for hour in range(48):  # two days; hour 30 has 40 calls, every other hour 10 of 500 in / 50 out
+        n = 40 if hour == 30 else 10
+        lines.append(
+            f"{1741000000 - 1741000000 % 3600 + hour * 3600},etl,openai,gpt-4o,{n * 500},{n * 50},{n},{n * 0.001}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    s = _run(csvfile.read_files([path], None), "csv", tmp_path)
+    (etl,) = s.workloads
+    # 47 x 10 + 40 = 510 calls over 2 days = 255 a day; busiest hour 40 against 510 / 48 = 10.625.
+    assert etl.calls_per_day == 255
+    assert (etl.input_tokens, etl.output_tokens) == (500, 50)
+    assert etl.peak_to_average == pytest.approx(40 / 10.625, abs=0.005)
+    assert etl.percentiles is None
+    assert etl.monthly_usd == pytest.approx(0.51 / 2 * 730 / 24, rel=0.01)
