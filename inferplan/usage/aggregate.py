@@ -227,7 +227,7 @@ def _summarise_file(
     calls_by_name: Mapping[str, int],
     taken_names: Sequence[str],
 ) -> Summary:
-    bad_expr = pl.col("problem").is_not_null()
+    bad_expr = pl.col("problem") != 0
     well_formed = ~bad_expr & pl.col("skip").is_null()
     inside = _in_window(window)
     total, bad, outside, used = (
@@ -250,7 +250,7 @@ def _summarise_file(
         .iter_rows()
     }
     shown = tuple(
-        BadRecord(records.locate(f, r), p)
+        BadRecord(records.locate(f, r), records.describe(p))
         for f, r, p in lf.filter(bad_expr)
         .select("file", "row", "problem")
         .sort("file", "row")

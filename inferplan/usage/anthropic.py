@@ -33,11 +33,12 @@ from inferplan.usage.files import (
     string_frame,
 )
 from inferplan.usage.records import (
+    Problems,
     Records,
-    combine_problems,
     count_field,
     key_column,
     key_value,
+    parse_timestamp,
     text_field,
     timestamp_field,
 )
@@ -101,17 +102,15 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
     frame = string_frame({"row": list(range(len(places))), **columns})
     starts, ends = frame["starting_at"], frame["ending_at"]
     width = _bucket_seconds(starts, ends)
-    ts, ts_problem = timestamp_field(pl.col("starting_at"), "starting_at")
-    parts = [count_field(pl.col(f), f) for f in INPUT_PARTS]
+    problems = Problems()
+    ts = timestamp_field(pl.col("starting_at"), "starting_at", problems)
     # Cache fields absent from a result mean none were used; only the uncached count is required.
-    input_total = parts[0][0] + sum(
-        (pl.coalesce(v, pl.lit(0, pl.Int64)) for v, _ in parts[1:]), pl.lit(0, pl.Int64)
-    )
-    part_problems = [parts[0][1]] + [
-        pl.when(pl.col(f).is_not_null()).then(p) for f, (_, p) in zip(OPTIONAL_PARTS, parts[1:], strict=True)
+    parts = [count_field(pl.col(INPUT_PARTS[0]), INPUT_PARTS[0], problems)] + [
+        count_field(pl.col(f), f, problems, optional=True).fill_null(0) for f in OPTIONAL_PARTS
     ]
-    out, out_problem = count_field(pl.col("output_tokens"), "output_tokens")
-    model = text_field(pl.col("model"), "model")[0]  # no model (ungrouped report): "unknown", not bad
+    input_total = parts[0] + parts[1] + parts[2] + parts[3]
+    out = count_field(pl.col("output_tokens"), "output_tokens", problems)
+    model = text_field(pl.col("model"), "model", None)  # no model (ungrouped report): "unknown", not bad
 
     def locate(file: str, row: int) -> str:
         return json_place(file, places[row][1])
@@ -127,7 +126,7 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
             pl.lit(None, pl.Float64).alias("cost"),
             pl.lit("anthropic").alias("provider"),
             pl.when(model.is_null() | (model == "")).then(pl.lit("unknown")).otherwise(model).alias("model"),
-            combine_problems([ts_problem, *part_problems, out_problem]).alias("problem"),
+            problems.mask().alias("problem"),
             pl.lit(None, pl.String).alias("skip"),
             *[key_value(pl.col(key_column(i))).alias(key_column(i)) for i in range(len(keys))],
         ),
@@ -136,6 +135,7 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
         bucket_seconds=width,
         calls_known=False,
         locate=locate,
+        problem_messages=tuple(problems.messages),
         notes=(
             "Anthropic's usage report counts tokens, not requests: calls come from --calls; "
             "peak_to_average is measured on tokens",
@@ -148,7 +148,7 @@ def _bucket_seconds(starts: pl.Series, ends: pl.Series) -> int:
     """Width of the report's buckets, from the first bucket whose times parse (1d when none do)."""
     frame = pl.DataFrame({"s": starts, "e": ends})
     parsed = frame.select(
-        timestamp_field(pl.col("s"), "s")[0].alias("s"), timestamp_field(pl.col("e"), "e")[0].alias("e")
+        parse_timestamp(pl.col("s")).alias("s"), parse_timestamp(pl.col("e")).alias("e")
     ).drop_nulls()
     if parsed.is_empty():
         return WIDTHS["1d"]

@@ -18,8 +18,8 @@ import polars as pl
 
 from inferplan.usage.files import dig, json_lines, raw, string_frame
 from inferplan.usage.records import (
+    Problems,
     Records,
-    combine_problems,
     count_field,
     key_column,
     key_value,
@@ -47,19 +47,15 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
             for i, k in enumerate(keys):
                 columns[key_column(i)].append(raw(dig(event, k)))
     frame = string_frame(columns)
-    ts, ts_problem = timestamp_field(pl.col("timestamp"), "timestamp")
-    inp, in_problem = count_field(pl.col("input.inputTokenCount"), "input.inputTokenCount")
-    out, out_problem = count_field(pl.col("output.outputTokenCount"), "output.outputTokenCount")
-    model, model_problem = text_field(pl.col("modelId"), "modelId")
-    failed = pl.col("errorCode").is_not_null() & (pl.col("errorCode").str.strip_chars() != "")
     # A failed invocation may lack token counts; it is skipped, so only its JSON must be sound.
-    problems = (
-        pl.when(pl.col("not_json").is_not_null())
-        .then(pl.col("not_json"))
-        .when(failed)
-        .then(None)
-        .otherwise(combine_problems([ts_problem, in_problem, out_problem, model_problem]))
-    )
+    failed = pl.col("errorCode").is_not_null() & (pl.col("errorCode") != "")
+    problems = Problems()
+    problems.add(pl.col("not_json").is_not_null(), "not a JSON object")
+    fields = problems.gated(pl.col("not_json").is_null() & ~failed)
+    ts = timestamp_field(pl.col("timestamp"), "timestamp", fields)
+    inp = count_field(pl.col("input.inputTokenCount"), "input.inputTokenCount", fields)
+    out = count_field(pl.col("output.outputTokenCount"), "output.outputTokenCount", fields)
+    model = text_field(pl.col("modelId"), "modelId", fields)
     return Records(
         frame=frame.lazy().select(
             "file",
@@ -71,12 +67,13 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
             pl.lit(None, pl.Float64).alias("cost"),
             pl.lit("bedrock").alias("provider"),
             model.alias("model"),
-            problems.alias("problem"),
+            problems.mask().alias("problem"),
             pl.when(failed)
             .then(pl.format("failed invocation (errorCode {})", pl.col("errorCode")))
             .alias("skip"),
             *[key_value(pl.col(key_column(i))).alias(key_column(i)) for i in range(len(keys))],
         ),
+        problem_messages=tuple(problems.messages),
         group_by=keys,
         per_request=True,
         notes=("monthly_usd priced from the catalog's API prices (invocation logs carry no cost)",),

@@ -16,10 +16,10 @@ import polars as pl
 
 from inferplan.usage.files import UnreadableFile, scan_csv
 from inferplan.usage.records import (
+    Problems,
     Records,
-    combine_problems,
     count_field,
-    currency_problem,
+    currency_check,
     key_column,
     key_value,
     money_field,
@@ -53,27 +53,16 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
         )
     columns = list(dict.fromkeys([*REQUIRED, *optional]))
     frame = pl.concat([f.select("file", "row", *columns) for f in frames], how="vertical")
-    ts, ts_problem = timestamp_field(pl.col("timestamp"), "timestamp")
-    inp, in_problem = count_field(pl.col("input_tokens"), "input_tokens")
-    out, out_problem = count_field(pl.col("output_tokens"), "output_tokens")
-    cost, cost_problem = money_field(pl.col("cost"), "cost")
-    provider, provider_problem = text_field(pl.col("provider"), "provider")
-    model, model_problem = text_field(pl.col("model"), "model")
+    problems = Problems()
+    ts = timestamp_field(pl.col("timestamp"), "timestamp", problems)
     per_call = not any(aggregated)
-    if per_call:
-        calls, calls_problem = pl.lit(1, pl.Int64), pl.lit(None, pl.String)
-    else:
-        calls, calls_problem = count_field(pl.col("calls"), "calls")
-    problems = [
-        ts_problem,
-        calls_problem,
-        in_problem,
-        out_problem,
-        cost_problem,
-        currency_problem(pl.col("currency"), "currency"),
-        provider_problem,
-        model_problem,
-    ]
+    calls = pl.lit(1, pl.Int64) if per_call else count_field(pl.col("calls"), "calls", problems)
+    inp = count_field(pl.col("input_tokens"), "input_tokens", problems)
+    out = count_field(pl.col("output_tokens"), "output_tokens", problems)
+    cost = money_field(pl.col("cost"), "cost", problems)
+    currency_check(pl.col("currency"), "currency", problems)
+    provider = text_field(pl.col("provider"), "provider", problems)
+    model = text_field(pl.col("model"), "model", problems)
     return Records(
         frame=frame.select(
             "file",
@@ -85,10 +74,11 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
             cost.alias("cost"),
             provider.alias("provider"),
             model.alias("model"),
-            combine_problems(problems).alias("problem"),
+            problems.mask().alias("problem"),
             pl.lit(None, pl.String).alias("skip"),
             *[key_value(pl.col(k)).alias(key_column(i)) for i, k in enumerate(keys)],
         ),
+        problem_messages=tuple(problems.messages),
         group_by=keys,
         per_request=per_call,
         bucket_seconds=None if per_call else 3600,

@@ -22,8 +22,8 @@ import polars as pl
 from inferplan.errors import UserError
 from inferplan.usage.files import UnreadableFile, json_place, raw, read_json, scan_csv, string_frame
 from inferplan.usage.records import (
+    Problems,
     Records,
-    combine_problems,
     count_field,
     key_column,
     key_value,
@@ -58,16 +58,17 @@ def _key_expr(key: str) -> pl.Expr:
 
 
 def _records(frame: pl.LazyFrame, group_by: Sequence[str], locate: Any, notes: Sequence[str]) -> Records:
-    ts, ts_problem = timestamp_field(pl.col("startTime"), "startTime")
-    prompt, prompt_problem = count_field(pl.col("prompt_tokens"), "prompt_tokens")
-    completion, completion_problem = count_field(pl.col("completion_tokens"), "completion_tokens")
-    spend, spend_problem = money_field(pl.col("spend"), "spend")
-    model, model_problem = text_field(pl.col("model"), "model")
-    provider = pl.col("custom_llm_provider").str.strip_chars()
+    problems = Problems()
+    ts = timestamp_field(pl.col("startTime"), "startTime", problems)
+    prompt = count_field(pl.col("prompt_tokens"), "prompt_tokens", problems)
+    completion = count_field(pl.col("completion_tokens"), "completion_tokens", problems)
+    spend = money_field(pl.col("spend"), "spend", problems)
+    model = text_field(pl.col("model"), "model", problems)
+    provider = pl.col("custom_llm_provider")
     provider = (
         pl.when(provider.is_null() | (provider == ""))
         .then(
-            pl.when(model.str.contains("/"))
+            pl.when(model.str.contains("/", literal=True))
             .then(model.str.split("/").list.first())
             .otherwise(pl.lit("unknown"))
         )
@@ -85,12 +86,11 @@ def _records(frame: pl.LazyFrame, group_by: Sequence[str], locate: Any, notes: S
             spend.alias("cost"),
             provider.alias("provider"),
             model.alias("model"),
-            combine_problems(
-                [ts_problem, prompt_problem, completion_problem, spend_problem, model_problem]
-            ).alias("problem"),
+            problems.mask().alias("problem"),
             pl.when(failed).then(pl.lit("failed request (status failure)")).alias("skip"),
             *[key_value(_key_expr(k)).alias(key_column(i)) for i, k in enumerate(group_by)],
         ),
+        problem_messages=tuple(problems.messages),
         group_by=tuple(group_by),
         per_request=True,
         locate=locate,

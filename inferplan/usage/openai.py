@@ -33,10 +33,9 @@ from inferplan.usage.files import (
     string_frame,
 )
 from inferplan.usage.records import (
+    Problems,
     Records,
-    combine_problems,
     count_field,
-    currency_problem,
     key_column,
     key_value,
     timestamp_field,
@@ -47,6 +46,13 @@ USAGE = "organization.usage.completions.result"
 COST = "organization.costs.result"
 DAY = 86400
 LINE_SUFFIXES = (".jsonl", ".ndjson")
+COST_PROBLEMS = (
+    "missing amount.value",
+    "unparseable amount.value",
+    "negative amount.value",
+    "amount.currency is not USD (convert the export to one currency)",
+    "cost bucket without a start_time",
+)
 FIELDS = ("start_time", "end_time", "num_model_requests", "input_tokens", "output_tokens", "model")
 
 
@@ -152,16 +158,16 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
                 currency = amount.get("currency") if isinstance(amount, dict) else None
                 start = bucket.get("start_time")
                 problem: str | None = None
-                if not isinstance(value, int | float) or isinstance(value, bool):
-                    problem = (
-                        "missing amount.value" if value is None else f"unparseable amount.value {value!r}"
-                    )
+                if value is None:
+                    problem = COST_PROBLEMS[0]
+                elif not isinstance(value, int | float) or isinstance(value, bool):
+                    problem = COST_PROBLEMS[1]
                 elif value < 0:
-                    problem = f"negative amount.value ({value})"
+                    problem = COST_PROBLEMS[2]
                 elif isinstance(currency, str) and currency.lower() != "usd":
-                    problem = f"amount.currency '{currency}' is not USD (convert the export to one currency)"
+                    problem = COST_PROBLEMS[3]
                 elif not isinstance(start, int):
-                    problem = "missing start_time" if start is None else f"unparseable start_time {start!r}"
+                    problem = COST_PROBLEMS[4]
                 if problem is not None or not isinstance(start, int) or not isinstance(value, int | float):
                     add(str(path), at, bucket, result, problem)
                     continue
@@ -195,21 +201,15 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
         if s and e and s.isdigit() and e.isdigit()
     }
     width = max(widths, default=DAY)
-    ts, ts_problem = timestamp_field(pl.col("start_time"), "start_time")
-    calls, calls_problem = count_field(pl.col("num_model_requests"), "num_model_requests")
-    inp, in_problem = count_field(pl.col("input_tokens"), "input_tokens")
-    out, out_problem = count_field(pl.col("output_tokens"), "output_tokens")
-    model = pl.col("model").str.strip_chars()
-    problems = combine_problems(
-        [
-            pl.col("problem"),
-            ts_problem,
-            calls_problem,
-            in_problem,
-            out_problem,
-            currency_problem(pl.col("currency"), "currency"),
-        ]
-    )
+    problems = Problems()
+    for message in COST_PROBLEMS:  # found while reading the cost lines (they are shared out, not records)
+        problems.add(pl.col("problem") == message, message)
+    usage = problems.gated(pl.col("problem").is_null())
+    ts = timestamp_field(pl.col("start_time"), "start_time", usage)
+    calls = count_field(pl.col("num_model_requests"), "num_model_requests", usage)
+    inp = count_field(pl.col("input_tokens"), "input_tokens", usage)
+    out = count_field(pl.col("output_tokens"), "output_tokens", usage)
+    model = pl.col("model")
 
     def locate(file: str, row: int) -> str:
         return json_place(file, places[row][1])
@@ -225,7 +225,7 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
             pl.col("cost"),
             pl.lit("openai").alias("provider"),
             pl.when(model.is_null() | (model == "")).then(pl.lit("unknown")).otherwise(model).alias("model"),
-            problems.alias("problem"),
+            problems.mask().alias("problem"),
             pl.lit(None, pl.String).alias("skip"),
             *[key_value(pl.col(key_column(i))).alias(key_column(i)) for i in range(len(keys))],
         ),
@@ -233,6 +233,7 @@ def read_files(paths: Sequence[Path], group_by: Sequence[str] | None) -> Records
         per_request=False,
         bucket_seconds=width,
         locate=locate,
+        problem_messages=tuple(problems.messages),
         notes=tuple(notes),
     )
 

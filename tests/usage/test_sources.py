@@ -64,7 +64,7 @@ def test_openai_cost_in_another_currency_is_a_bad_record(tmp_path: Path) -> None
     costs.write_text(costs.read_text().replace('"currency": "usd"', '"currency": "eur"', 1))
     s = _run(openai.read_files([usage, costs], None), "openai", tmp_path)
     assert s.bad == 1
-    assert "amount.currency 'eur' is not USD" in s.bad_shown[0].problem
+    assert s.bad_shown[0].problem == "amount.currency is not USD (convert the export to one currency)"
     assert s.bad_shown[0].where == f"{costs}:1 (data[0].results[0])"  # the costs page is one line
 
 
