@@ -35,7 +35,7 @@ from inferplan.usage.records import (
 DEFAULT_GROUP_BY = ("metadata.user_api_key_team_alias",)
 TABLE = "LiteLLM_SpendLogs"
 REQUIRED = ("startTime", "model", "prompt_tokens", "completion_tokens")
-OPTIONAL = ("request_id", "custom_llm_provider", "spend", "status")
+OPTIONAL = ("custom_llm_provider", "spend", "status")
 JSON_COLUMNS = ("metadata", "request_tags")  # stored as JSON; dotted group keys look inside
 
 
@@ -151,7 +151,10 @@ def read_database(dsn: str, group_by: Sequence[str] | None, work_dir: Path) -> R
 
     keys = tuple(group_by or DEFAULT_GROUP_BY)
     columns = [*REQUIRED, *OPTIONAL, *dict.fromkeys(_column_of(k) for k in keys)]
-    select = ", ".join(f'"{c}"::text' if c in JSON_COLUMNS else f'"{c}"' for c in dict.fromkeys(columns))
+    # request_id too, so a bad row can be named in the database; the reader itself does not need it.
+    select = ", ".join(
+        f'"{c}"::text' if c in JSON_COLUMNS else f'"{c}"' for c in dict.fromkeys([*columns, "request_id"])
+    )
     query = f'COPY (SELECT {select} FROM "{TABLE}" ORDER BY "startTime", request_id) TO STDOUT (FORMAT csv, HEADER)'
     out = Path(tempfile.mkstemp(prefix="spendlogs-", suffix=".csv", dir=work_dir)[1])
     try:
