@@ -211,7 +211,13 @@ def summarise(
     with tempfile.TemporaryDirectory(prefix="inferplan-usage-", dir=work_dir) as tmp:
         path = Path(tmp) / "records.parquet"
         # Row order is of no use here and keeping it costs 3x (the sink then writes from one thread).
-        records.frame.select([*COLUMNS, *keys]).sink_parquet(path, engine="streaming", maintain_order=False)
+        try:
+            records.frame.select([*COLUMNS, *keys]).sink_parquet(
+                path, engine="streaming", maintain_order=False
+            )
+        except pl.exceptions.PolarsError as exc:  # a file that breaks midway: one line, exit 2
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{', '.join(inputs)}: cannot be read ({reason})") from None
         return _summarise_file(
             pl.scan_parquet(path), records, keys, source, inputs, window, calls_by_name or {}, taken_names
         )

@@ -143,6 +143,10 @@ def test_out_writes_the_file_and_prints_nothing(
         (b"", "is empty"),
         (b"when,who\n1,2\n", "no column 'timestamp'"),
         (b"\xff\xfe\x00garbage", "cannot be read"),
+        (
+            b"timestamp,provider,model,input_tokens,output_tokens\n2025-03-01T00:00:00Z,openai,m,1,1\n\xff\xfe,\x80\n",
+            "cannot be read",
+        ),
     ],
 )
 def test_unreadable_file_is_one_line_exit_2(
