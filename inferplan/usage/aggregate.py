@@ -106,7 +106,11 @@ def _in_window(window: Window) -> pl.Expr:
 
 
 def _span(good: pl.LazyFrame, records: Records, window: Window) -> tuple[datetime, datetime, str] | None:
-    first, last = good.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).collect().row(0)
+    first, last = (
+        good.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b"))
+        .collect(engine="streaming")
+        .row(0)
+    )
     if first is None:
         return None
     if records.per_request:
@@ -243,7 +247,7 @@ def _summarise_file(
             (well_formed & ~inside).sum().alias("outside"),
             (well_formed & inside).sum().alias("used"),
         )
-        .collect()
+        .collect(engine="streaming")
         .row(0)
     )
     skipped = {
@@ -252,7 +256,7 @@ def _summarise_file(
         .group_by("skip")
         .agg(pl.len())
         .sort("skip")
-        .collect()
+        .collect(engine="streaming")
         .iter_rows()
     }
     shown = tuple(
@@ -261,7 +265,7 @@ def _summarise_file(
         .select("file", "row", "problem")
         .sort("file", "row")
         .head(BAD_SHOWN)
-        .collect()
+        .collect(engine="streaming")
         .iter_rows()
     )
     good = lf.filter(well_formed & inside)
@@ -291,7 +295,7 @@ def _summarise_file(
         for row in good.group_by(keys)
         .agg(pl.col("calls").sum(), pl.col("input_tokens").sum(), pl.col("output_tokens").sum(), *quantiles)
         .sort(keys)
-        .collect()
+        .collect(engine="streaming")
         .iter_rows(named=True)
     ]
     # The busiest hour: of calls, or, where a source counts no calls, of tokens (calls assumed to keep
@@ -304,7 +308,7 @@ def _summarise_file(
             .agg(volume.sum().alias("volume"))
             .group_by(keys)
             .agg(pl.col("volume").max().alias("peak"), pl.col("volume").sum().alias("total"))
-            .collect()
+            .collect(engine="streaming")
         )
         peaks = {
             tuple(str(v) for v in r[: len(keys)]): (
@@ -323,8 +327,16 @@ def _summarise_file(
         .agg(
             pl.col("calls").sum(),
             pl.col("cost").sum().alias("cost"),
-            pl.col("input_tokens").filter(pl.col("cost").is_null()).sum().alias("in_unpriced"),
-            pl.col("output_tokens").filter(pl.col("cost").is_null()).sum().alias("out_unpriced"),
+            pl.when(pl.col("cost").is_null())
+            .then(pl.col("input_tokens"))
+            .otherwise(0)
+            .sum()
+            .alias("in_unpriced"),
+            pl.when(pl.col("cost").is_null())
+            .then(pl.col("output_tokens"))
+            .otherwise(0)
+            .sum()
+            .alias("out_unpriced"),
             pl.col("cost").is_null().sum().alias("unpriced"),
             pl.col("cost").is_not_null().sum().alias("priced"),
             (pl.col("input_tokens") + pl.col("output_tokens")).sum().alias("tokens"),
@@ -333,7 +345,7 @@ def _summarise_file(
             [*keys, "calls", "tokens", "provider", "model"],
             descending=[*([False] * len(keys)), True, True, False, False],
         )
-        .collect()
+        .collect(engine="streaming")
         .iter_rows(named=True)
     ):
         by_group.setdefault(tuple(str(row[k]) for k in keys), []).append(_slice(row))

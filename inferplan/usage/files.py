@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from inferplan.errors import UserError
 
@@ -131,21 +132,61 @@ def scan_csv(path: Path, required: Sequence[str], optional: Sequence[str]) -> pl
         raise UnreadableFile(
             path, f"no column {', '.join(repr(c) for c in missing)} (columns: {', '.join(columns)})"
         )
-    frame = pl.scan_csv(
-        path,
-        infer_schema=False,
-        row_index_name="row",
-        row_index_offset=2,  # line 1 is the header
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-    )
-    wanted = [c for c in (*required, *optional) if c in columns]
-    absent = [c for c in optional if c not in columns]
+    wanted = list(dict.fromkeys(c for c in (*required, *optional) if c in columns))
+    absent = [c for c in dict.fromkeys(optional) if c not in columns]
+    schema: dict[str, pl.DataType] = {"row": pl.Int64(), **{c: pl.String() for c in wanted}}
+    header_bytes = header.encode()
+
+    def source(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        for frame in _csv_blocks(path, header_bytes, wanted):
+            if with_columns is not None:
+                frame = frame.select(with_columns)
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            yield frame
+
+    frame = register_io_source(source, schema=schema)
     return frame.select(
-        pl.col("row").cast(pl.Int64),
-        *[pl.col(c) for c in dict.fromkeys(wanted)],
-        *[pl.lit(None, pl.String).alias(c) for c in dict.fromkeys(absent)],
+        pl.col("row"),
+        *[pl.col(c) for c in wanted],
+        *[pl.lit(None, pl.String).alias(c) for c in absent],
     )
+
+
+CSV_BLOCK_BYTES = 32 * 2**20
+
+
+def _csv_blocks(path: Path, header: bytes, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+    """The CSV in blocks of whole lines, each parsed on its own, with its line numbers (`row`).
+
+    Polars' own scan memory-maps the whole file, so a 2 GB export would count 2 GB of resident
+    memory; reading it in blocks keeps the import's memory bounded whatever the file's size.
+    """
+    line = 2  # line 1 is the header
+    with path.open("rb") as handle:
+        handle.readline()
+        while True:
+            block = handle.read(CSV_BLOCK_BYTES)
+            if not block:
+                return
+            if not block.endswith(b"\n"):
+                block += handle.readline()
+            try:
+                frame = pl.read_csv(
+                    header + block,
+                    has_header=True,
+                    columns=list(columns),
+                    infer_schema=False,
+                    empty_string_is_null=False,
+                    truncate_ragged_lines=True,
+                )
+            except pl.exceptions.PolarsError as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UnreadableFile(path, f"cannot be read near line {line} ({reason})") from None
+            yield frame.with_row_index("row", offset=line).with_columns(pl.col("row").cast(pl.Int64))
+            line += block.count(b"\n")
 
 
 _DECODER = json.JSONDecoder()

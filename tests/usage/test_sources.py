@@ -154,3 +154,16 @@ def test_generic_csv_with_hourly_aggregates(tmp_path: Path) -> None:
     assert etl.peak_to_average == pytest.approx(40 / 10.625, abs=0.005)
     assert etl.percentiles is None
     assert etl.monthly_usd == pytest.approx(0.51 / 2 * 730 / 24, rel=0.01)
+
+
+def test_csv_read_in_many_blocks_keeps_totals_and_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inferplan.usage import files
+
+    monkeypatch.setattr(files, "CSV_BLOCK_BYTES", 4096)  # the fixture is ~200 KB: about 50 blocks
+    path, bad = scenario.write_generic_csv(tmp_path / "usage.csv")
+    s = _run(csvfile.read_files([path], None), "csv", tmp_path)
+    by_name = {w.name: w for w in s.workloads}
+    assert_matches(by_name["support-bot"], scenario.SUPPORT, monthly=scenario.SUPPORT.monthly_usd)
+    assert [b.where for b in s.bad_shown] == [f"{path}:{line}" for line in bad]
