@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "diff",
         "compare two Plan JSON files: resources, cost and policy deltas, downstream (PR review)",
     ),
+    "import-usage": (
+        "import_usage",
+        "provider usage records (OpenAI, Anthropic, LiteLLM, Bedrock, CSV) -> workloads for a stack",
+    ),
 }
 
 

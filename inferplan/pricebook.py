@@ -425,6 +425,21 @@ class PriceBook:
             processing_regions=base.processing_regions,
         )
 
+    def api_as_logged(self, provider: str, model: str) -> ApiPrice | None:
+        """The price of a model as usage logs name it: with a date or version after the catalog's name
+        (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`) or a LiteLLM provider prefix (`openai/gpt-4o`)."""
+        found = self.api(provider, model)
+        if found is not None or provider == "bedrock":
+            return found
+        bare = model.split("/")[-1]
+        names = [
+            p.model
+            for rows in self.api_prices.values()
+            for p in rows
+            if p.provider == provider and (bare == p.model or bare.startswith(f"{p.model}-"))
+        ]
+        return self.api(provider, max(names, key=len)) if names else None
+
     def _bedrock(self, model: str) -> ApiPrice | None:
         """`eu.anthropic.claude-sonnet-4-5-20250929-v1:0` -> the anthropic/claude-sonnet-4-5 row."""
         parts = model.split(".")

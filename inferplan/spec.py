@@ -158,6 +158,23 @@ class LatencySlo(Strict):
     tpot: float | None = Field(default=None, gt=0)
 
 
+class CurrentUsage(Strict):
+    """What a workload runs on today and what it costs (written by `import-usage`, read by decisions)."""
+
+    provider: str = Field(min_length=1)  # as the usage source names it: openai, anthropic, bedrock, azure...
+    model: str = Field(min_length=1)  # the provider's model id, as logged
+    monthly_usd: float | None = Field(default=None, ge=0)  # None: the source had no cost and no catalog price
+
+
+class TokenPercentiles(Strict):
+    """Per-call token sizes at the median and the 95th percentile (from per-request logs)."""
+
+    input_p50: int = Field(ge=0)
+    input_p95: int = Field(ge=0)
+    output_p50: int = Field(ge=0)
+    output_p95: int = Field(ge=0)
+
+
 class Workload(Strict):
     name: Name
     calls_per_day: float = Field(ge=0)
@@ -174,6 +191,11 @@ class Workload(Strict):
     # The quality floor: an explicit tier, or the tier the task needs (catalog/task_tiers.csv).
     quality: Quality | None = None
     task: Task | None = None
+    # Busiest hour over the average hour of this workload's own volume; overrides
+    # autoscaling.peak_to_average in sizing when set (import-usage measures it).
+    peak_to_average: float | None = Field(default=None, ge=1.0, le=24.0)
+    current: CurrentUsage | None = None  # today's provider, model and monthly spend
+    token_percentiles: TokenPercentiles | None = None
 
 
 class Waiver(Strict):

@@ -28,6 +28,29 @@ def all_self_hosted_usd(decision: Decision, costs: Costs) -> float | None:
     return costs.monthly_expected_usd - decision.objective_usd + decision.all_self_hosted_objective_usd
 
 
+def current(plan: Plan, d: WorkloadDecision) -> tuple[str, float | None] | None:
+    """What an imported workload runs on today (`current`, from import-usage) and what it costs."""
+    spec = next((w for w in plan.spec.workloads if w.name == d.workload), None)
+    if spec is None or spec.current is None:
+        return None
+    return f"{spec.current.provider}/{spec.current.model}", spec.current.monthly_usd
+
+
+def chosen_usd(d: WorkloadDecision) -> float | None:
+    return next((o.monthly_usd for o in d.options if o.target == d.chosen), None)
+
+
+def moves(plan: Plan) -> list[tuple[WorkloadDecision, str, float, float]]:
+    """Per workload with today's spend: (decision, today's model, today's $/month, the saving)."""
+    out = []
+    for d in plan.decision.workloads:
+        today = current(plan, d)
+        usd = chosen_usd(d)
+        if today is not None and today[1] is not None and usd is not None:
+            out.append((d, today[0], today[1], today[1] - usd))
+    return out
+
+
 def summary(plan: Plan, costs: Costs | None) -> str:
     decision = plan.decision
     hosted = [d for d in decision.workloads if d.chosen_kind == "model"]
@@ -55,6 +78,15 @@ def summary(plan: Plan, costs: Costs | None) -> str:
     saving = sum(-gap for gap in gaps if gap < -1.0)
     if saving > 0:
         parts.append(f"declared routes leave {_usd(saving)}/month on the table (route-cost)")
+    today = moves(plan)
+    if today:
+        spent = sum(m[2] for m in today)
+        saved = sum(m[3] for m in today)
+        parts.append(
+            f"today these {len(today)} imported workload(s) spend {_usd(spent)}/month on their APIs; the "
+            f"recommendation {'saves' if saved >= 0 else 'adds'} {_usd(abs(saved))}/month on them "
+            "(before the platform's fixed costs)"
+        )
     return "; ".join(parts)
 
 
@@ -89,8 +121,12 @@ def _breakeven_json(b: Breakeven | None) -> dict[str, Any] | None:
     }
 
 
-def _workload_json(d: WorkloadDecision) -> dict[str, Any]:
+def _workload_json(plan: Plan, d: WorkloadDecision) -> dict[str, Any]:
+    today = current(plan, d)
+    usd = chosen_usd(d)
     return {
+        "current": None if today is None else {"model": today[0], "monthly_usd": today[1]},
+        "saving_usd": None if today is None or today[1] is None or usd is None else round(today[1] - usd, 2),
         "workload": d.workload,
         "declared": d.declared,
         "chosen": d.chosen,
@@ -107,7 +143,7 @@ def to_json(plan: Plan, costs: Costs | None) -> dict[str, Any]:
     decision = plan.decision
     every = all_self_hosted_usd(decision, costs) if costs is not None else None
     return {
-        "workloads": [_workload_json(d) for d in decision.workloads],
+        "workloads": [_workload_json(plan, d) for d in decision.workloads],
         "monthly_usd": None if costs is None else round(costs.monthly_expected_usd, 2),
         "api_only_monthly_usd": None if costs is None else round(costs.api_only_monthly_usd, 2),
         "api_only_excluded": [] if costs is None else sorted(costs.api_only_excluded),
@@ -144,6 +180,16 @@ def render_text(plan: Plan, costs: Costs | None) -> str:
     out.append(f"  {summary(plan, costs)}")
     for d in decision.workloads:
         out.append(f"  {_choice_line(d)}")
+        today = current(plan, d)
+        if today is not None:
+            usd, mine = today[1], chosen_usd(d)
+            if usd is None or mine is None:
+                out.append(f"      today: {today[0]} (no spend known)")
+            else:
+                verb = "saves" if usd >= mine else "adds"
+                out.append(
+                    f"      today: {today[0]} at {_usd(usd)}/month; the choice {verb} {_usd(abs(usd - mine))}/month"
+                )
         ineligible = [o for o in d.options if not o.eligible]
         for o in ineligible:
             out.append(f"      not eligible: {o.target}: {o.reason}")
@@ -173,9 +219,11 @@ def render_markdown(plan: Plan, costs: Costs | None) -> str:
             f"saves {_usd(-d.difference_usd)}" if d.difference_usd < 0 else f"+{_usd(d.difference_usd)}"
         )  # fmt: skip
         be = "—" if d.breakeven is None else d.breakeven.explanation
+        today = current(plan, d)
+        now = "—" if today is None else f"{today[0]} {_usd(today[1])}"
         out.append(
             f"| `{d.workload}` | {d.declared} | `{d.chosen}` ({d.chosen_kind}) | "
-            f"{_usd(chosen.monthly_usd if chosen else None)} | {d.runner_up or '—'} | {diff} | {be} |"
+            f"{_usd(chosen.monthly_usd if chosen else None)} | {now} | {d.runner_up or '—'} | {diff} | {be} |"
         )
     rows = [(d.workload, o) for d in decision.workloads for o in d.options]
     out += [

@@ -73,8 +73,14 @@ class Demand:
 
 
 def peak_calls_per_min(platform: Platform, workload: Workload) -> float:
-    """A workload's busiest minute: its daily volume spread over the day, times the peak factor."""
-    return workload.calls_per_day / MINUTES_PER_DAY * platform.autoscaling.peak_to_average
+    """A workload's busiest minute: its daily volume spread over the day, times its own peak factor
+    (`peak_to_average`, measured by import-usage) or else the stack's."""
+    factor = (
+        workload.peak_to_average
+        if workload.peak_to_average is not None
+        else platform.autoscaling.peak_to_average
+    )
+    return workload.calls_per_day / MINUTES_PER_DAY * factor
 
 
 def workload_mix(workload: Workload) -> TokenMix:
@@ -92,8 +98,10 @@ def routed_workloads(platform: Platform, model_name: str) -> tuple[Workload, ...
 
 
 def demand(platform: Platform, model_name: str, engine_mix: TokenMix | None = None) -> Demand:
-    """The routed workloads' busiest minute; the engine is configured for `engine_mix` when given (the
-    decision engine's reference mix: that of every workload that may use the model), else for theirs."""
+    """The routed workloads' busiest minute, each at its own `peak_to_average` (else the stack's),
+    summed (their busiest hours taken to coincide: never short). The engine is configured for
+    `engine_mix` when given (the decision engine's reference mix: that of every workload that may use
+    the model), else for theirs."""
     workloads = routed_workloads(platform, model_name)
     calls = sum(w.calls_per_day for w in workloads)
     if engine_mix is not None:
