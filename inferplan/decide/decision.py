@@ -26,7 +26,7 @@ from inferplan.decide.options import (
     options,
     strictest_of,
 )
-from inferplan.decide.solve import EPS, Infeasible, NoOption, Solution, solve
+from inferplan.decide.solve import EPS, Infeasible, NoOption, Solution, Unplaceable, solve
 from inferplan.decide.types import Breakeven, Decision, Option, WorkloadDecision
 from inferplan.errors import SpecInputError
 from inferplan.pricebook import PriceBook
@@ -253,6 +253,12 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         sol = solve(opts, fixed, required, fallbacks)
     except NoOption as exc:
         raise _located(platform, exc) from None
+    except Unplaceable as exc:  # what plan_models would say, at the model (the route names a real model)
+        index = [m.name for m in platform.models].index(exc.target)
+        raise SpecInputError(
+            ("models", index, "model"),
+            f"{'; '.join(exc.reasons)} (lower max_context or quantization, or pick a larger instance_type or `auto`)",
+        ) from None
     except Infeasible:  # declared or sensitive work outgrows max_nodes: grow; autoscaler-capacity says so
         sol = solve(opts, fixed, required, fallbacks, ceilings=False)
         sol = replace(sol, status=f"{sol.status}; no choice keeps every pool within its max_nodes")

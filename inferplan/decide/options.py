@@ -88,6 +88,7 @@ class Candidate:
     load: float  # model options: nodes the workload's busiest minute keeps busy (0 for APIs)
     tier: int | None
     level: Slo = field(default_factory=Slo)  # model options: the SLO the model's engine runs at
+    misfit: str = ""  # model options that fit no node: what sizing says, for a located error
 
     @property
     def eligible(self) -> bool:
@@ -269,15 +270,18 @@ def model_candidates(
                     factors=factors, scale=scale,
                 )  # fmt: skip
                 if not engine.fits:
+                    verdict = Verdict(
+                        False, f"'{spec.name}' does not fit on {instance.instance_type}: {engine.reason}"
+                    )
+                    misfit = (
+                        f"{entry.id} ({precision}) does not fit on pool '{pool.name}' ({instance.instance_type}): "
+                        f"{engine.reason}"
+                    )
                     for w in members:
-                        verdict = Verdict(
-                            False, f"'{spec.name}' does not fit on {instance.instance_type}: {engine.reason}"
+                        candidate = _model_candidate(
+                            platform, book, w, spec, instance, level, verdict, math.inf, tier
                         )
-                        candidates.append(
-                            _model_candidate(
-                                platform, book, w, spec, instance, level, verdict, math.inf, tier
-                            )
-                        )
+                        candidates.append(replace(candidate, misfit=misfit))
                     break  # no level makes it fit
                 pools.append(replace(option, level=level))
                 shaped.add(spec.name)

@@ -39,6 +39,16 @@ class Infeasible(UserError):
     """No choice keeps every pool within its ceiling."""
 
 
+class Unplaceable(UserError):
+    """A declared route onto a self-hosted model that fits no shape of its pool."""
+
+    def __init__(self, workload: str, target: str, reasons: Sequence[str]) -> None:
+        super().__init__("; ".join(dict.fromkeys(reasons)))
+        self.workload = workload
+        self.target = target
+        self.reasons = tuple(dict.fromkeys(reasons))
+
+
 class NoOption(UserError):
     """A workload with `route: auto` that no option may serve."""
 
@@ -66,10 +76,11 @@ def _allowed(
         own = opts.of(workload)
         if workload in fixed:
             target = fixed[workload]
-            chosen = [c for c in own if c.target == target and math.isfinite(c.load)]
-            if not chosen:  # the model fits no shape: sizing reports it at models[].model
-                chosen = [c for c in own if c.target == target][:1]
-            out[workload] = chosen
+            out[workload] = [c for c in own if c.target == target and math.isfinite(c.load)]
+            if not out[workload]:
+                raise Unplaceable(
+                    workload, target, [c.misfit or c.verdict.reason for c in own if c.target == target]
+                )
         else:
             # An auto route goes somewhere else than the workload's declared fallback.
             avoid = fallbacks.get(workload)
@@ -102,7 +113,6 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def _load(c: Candidate) -> float:
-    """A declared route onto a model that fits no node carries no load here: sizing reports it, located."""
     return c.load if math.isfinite(c.load) else 0.0
 
 

@@ -30,7 +30,7 @@ from policy.policies import CONFIG_SCHEMAS, StackContext, build_policies
 from tests.conftest import EXAMPLE_STACKS
 from tests.rules.conftest import plan_of
 
-REGION = {"dev": "us-east-1", "prod-eu": "eu-central-1", "sovereign": "eu-central-1"}
+REGION = {"dev": "us-east-1", "prod-eu": "eu-central-1", "sovereign": "eu-central-1", "hybrid": "us-east-1"}
 
 
 def opts() -> PolicyResourceOptions:
