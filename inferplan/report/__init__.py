@@ -32,6 +32,7 @@ class PlanReport:
     resources: tuple[ResourceRecord, ...]
     findings: tuple[Finding, ...] = ()  # policy verdicts: plan rules + resource rules (inferplan.rules)
     costs: Costs | None = None  # priced on the recorded resources (or the plan's bill of materials)
+    overrides: tuple[str, ...] = ()  # `--set PATH=VALUE` what-if edits applied to the stack file's spec
 
     @property
     def to_create(self) -> int:
@@ -68,13 +69,36 @@ def to_json(report: PlanReport) -> dict[str, Any]:
     }
     if report.costs is not None:
         out["costs"] = report.costs.to_json()
+    if report.overrides:
+        out["overrides"] = overrides_json(report.overrides)
     return out
+
+
+def overrides_json(arguments: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each `--set` as given, with the path and the value it set (Plan JSON `overrides`)."""
+    from inferplan.overrides import split
+
+    out = []
+    for argument in arguments:
+        path, value = split(argument)
+        text = "".join(
+            f"[{p}]" if isinstance(p, int) else (p if p.startswith("[") else f".{p}") for p in path
+        )
+        out.append({"set": argument, "path": text.lstrip("."), "value": value})
+    return out
+
+
+def overrides_line(report: PlanReport) -> str:
+    if not report.overrides:
+        return ""
+    return "What-if (--set, the stack file is unchanged): " + ", ".join(report.overrides)
 
 
 def render_text(report: PlanReport) -> str:
     plan = report.plan
     parts = [
         f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
+        overrides_line(report),
         resources_section.render_text(report.resources),
         sizing_section.render_text(plan.models, plan.pools),
         routes_section.render_text(plan),
@@ -90,6 +114,12 @@ def render_markdown(report: PlanReport) -> str:
     parts = [
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
+        (
+            "**What-if** (`--set`, the stack file is unchanged): "
+            + ", ".join(f"`{a}`" for a in report.overrides)
+        )
+        if report.overrides
+        else "",
         policy_section.render_markdown(report.findings, plan),
         costs_section.render_markdown(report.costs) if report.costs else "",
         sizing_section.render_markdown(plan.models, plan.pools),
