@@ -130,6 +130,25 @@ RULE_DEFAULTS: dict[str, Any] = {
     "self": False,
 }
 
+# Attributes Terraform shows as null when unset (framework resources list every attribute); tools
+# read "no CIDR" from an explicit null.
+NULL_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "aws_vpc_security_group_ingress_rule": (
+        "cidr_ipv4",
+        "cidr_ipv6",
+        "description",
+        "prefix_list_id",
+        "referenced_security_group_id",
+    ),
+    "aws_vpc_security_group_egress_rule": (
+        "cidr_ipv4",
+        "cidr_ipv6",
+        "description",
+        "prefix_list_id",
+        "referenced_security_group_id",
+    ),
+}
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -279,7 +298,7 @@ def to_tfplan(report: PlanReport) -> dict[str, Any]:
     for record in records:
         address = addresses[record.name + "\x00" + record.type]
         tf_type, name = address.split(".", 1)
-        attributes = _attributes(tf_type, record.inputs)
+        attributes = {**dict.fromkeys(NULL_DEFAULTS.get(tf_type, ())), **_attributes(tf_type, record.inputs)}
         after, unknown = _without_unknowns(attributes)
         after_unknown = {"id": True, **(unknown or {})}
         sensitive = {
@@ -322,7 +341,7 @@ def to_tfplan(report: PlanReport) -> dict[str, Any]:
                 "provider_config_key": "aws",
                 "expressions": _expressions(after, references),
                 "schema_version": 0,
-                **({"depends_on": _depends(record, addresses)} if record.depends_on else {}),
+                **({"depends_on": explicit} if (explicit := _depends(record, addresses, references)) else {}),
             }
         )
     return {
@@ -353,13 +372,17 @@ def to_tfplan(report: PlanReport) -> dict[str, Any]:
     }
 
 
-def _depends(record: ResourceRecord, addresses: Mapping[str, str]) -> list[str]:
+def _depends(
+    record: ResourceRecord, addresses: Mapping[str, str], references: Mapping[str, list[str]]
+) -> list[str]:
+    """Dependencies no attribute refers to: Terraform's explicit `depends_on`."""
     by_name = {key.split("\x00")[0]: address for key, address in addresses.items()}
-    return sorted({by_name[name] for name in record.depends_on if name in by_name})
+    referred = {ref for refs in references.values() for ref in refs}
+    return sorted({by_name[n] for n in record.depends_on if n in by_name and by_name[n] not in referred})
 
 
 def render_tfplan(report: PlanReport) -> str:
-    return json.dumps(to_tfplan(report), indent=2, allow_nan=False) + "\n"
+    return json.dumps(to_tfplan(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def addresses_of(document: Mapping[str, Any]) -> Sequence[str]:
