@@ -383,8 +383,11 @@ def validate_platform(data: Any, aws_region: str | None, positions: Positions) -
     if not isinstance(data, Mapping):
         problems.append(((), f"`{PLATFORM_KEY}` must be a mapping (got {type(data).__name__})", False))
     else:
-        _value_problems(data, (), problems)
-        flagged = {path for path, _, _ in problems}
+        generic: list[tuple[Path_, str, bool]] = []
+        _value_problems(data, (), generic)
+        # A control character is said first; a number out of range only where its field has no bound.
+        flagged = {path for path, message, _ in generic if "control character" in message}
+        problems.extend(p for p in generic if p[0] in flagged)
         missing: dict[Path_, list[str]] = {}  # parent -> required keys it lacks, reported together
         try:
             platform = Platform.model_validate(data)
@@ -399,6 +402,8 @@ def validate_platform(data: Any, aws_region: str | None, positions: Positions) -
                     missing.setdefault(loc[:-1], []).append(str(loc[-1]))
                 else:
                     problems.append((loc, _message(err), False))
+        said = {path for path, _, _ in problems}
+        problems.extend(p for p in generic if p[0] not in flagged and p[0] not in said)
         for parent, keys in missing.items():
             names = ", ".join(f"'{k}'" for k in keys)
             noun = "key" if len(keys) == 1 else "keys"
