@@ -162,7 +162,7 @@ class _Loader(_Base):  # type: ignore[misc]
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, KeyError, TypeError, OverflowError, ArithmeticError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError) as exc:
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
             reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else "not a valid value"
             line, col = _mark(node)
@@ -171,6 +171,12 @@ class _Loader(_Base):  # type: ignore[misc]
                 col,
                 f"{shown(node.value)} cannot be read as {tag} ({reason}); remove the tag or fix the value",
             ) from None
+
+
+# YAML 1.2 (what Pulumi reads the file with) makes `1e6` a number; PyYAML's YAML 1.1 needs a dot.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 def _check_structure(text: str) -> None:
