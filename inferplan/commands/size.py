@@ -77,7 +77,13 @@ def _lookup(catalog: Catalog, model_id: str, gpu_name: str) -> tuple[ModelEntry,
         raise UserError(f"--model: unknown model '{model_id}'{did_you_mean(model_id, list(catalog.models))}")
     gpu = catalog.gpus.get(gpu_name)
     if gpu is None:
-        raise UserError(f"--gpu: unknown GPU '{gpu_name}'{did_you_mean(gpu_name, list(catalog.gpus))}")
+        family = sorted(g for g in catalog.gpus if g.lower().startswith(gpu_name.lower()))
+        hint = (
+            f" (did you mean {' or '.join(family)}?)"
+            if family
+            else did_you_mean(gpu_name, list(catalog.gpus))
+        )
+        raise UserError(f"--gpu: unknown GPU '{gpu_name}'{hint}")
     return model, gpu
 
 

@@ -69,6 +69,7 @@ def to_json(report: PlanReport) -> dict[str, Any]:
     }
     if report.costs is not None:
         out["costs"] = report.costs.to_json()
+        out["costs"]["warnings"] = costs_section.warnings(report.costs)
     if report.overrides:
         out["overrides"] = overrides_json(report.overrides)
     return out
