@@ -106,7 +106,10 @@ def mutate(rng: random.Random) -> str:
         op = rng.randrange(8)
         value = _get(platform, path)
         if op >= 6 and isinstance(value, int | float) and not isinstance(value, bool):  # a plausible tweak
-            parent[path[-1]] = type(value)(value * rng.choice((0.5, 2, 3, 10)))
+            try:
+                parent[path[-1]] = type(value)(value * rng.choice((0.5, 2, 3, 10)))
+            except OverflowError:
+                parent[path[-1]] = value
         elif op == 0:  # delete a key or an entry
             del parent[path[-1]]
         elif op == 1:  # swap in a value of another type, or an extreme one
