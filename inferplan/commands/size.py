@@ -79,7 +79,7 @@ def _lookup(catalog: Catalog, model_id: str, gpu_name: str) -> tuple[ModelEntry,
     if gpu is None:
         family = sorted(g for g in catalog.gpus if g.lower().startswith(gpu_name.lower()))
         hint = (
-            f" (did you mean {' or '.join(family)}?)"
+            " (did you mean " + " or ".join(f"'{g}'" for g in family) + "?)"
             if family
             else did_you_mean(gpu_name, list(catalog.gpus))
         )

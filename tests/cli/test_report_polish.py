@@ -67,7 +67,7 @@ def test_user_facing_json_has_no_internal_wording():
 def test_a_gpu_family_name_suggests_its_members():
     done = inferplan("size", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "A100")
     assert done.returncode == 2
-    assert "did you mean A100-40GB or A100-80GB?" in done.stderr
+    assert "did you mean 'A100-40GB' or 'A100-80GB'?" in done.stderr
 
 
 def test_an_html_error_page_from_a_price_endpoint_is_one_line():

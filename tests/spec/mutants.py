@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
+from inferplan.catalog import builtin_catalog
 from inferplan.cost import estimate
+from inferplan.cost.engine import breakeven_model
 from inferplan.errors import SpecInputError, UserError
 from inferplan.plan import build_plan
 from inferplan.report import PlanReport, render
@@ -49,6 +51,16 @@ HOSTILE_STRINGS = (
     "${aws:region}",
 )
 HOSTILE_NUMBERS = (0, -1, 1, 0.5, -0.0, 1e-300, 1e300, 10**20, 10**400, 2**63, math.pi, 1e9, 1e15 + 1, 7)
+CATALOG_ROWS = tuple(
+    (
+        kind,
+        [
+            json.loads(row.model_dump_json(exclude={"source", "as_of"}))
+            for row in getattr(builtin_catalog(), kind).values()
+        ],
+    )
+    for kind in ("models", "gpus", "instances", "instance_prices")
+)
 TAGS = ("!!int", "!!float", "!!bool", "!!timestamp", "!!str", "!!null", "!!binary", "!!set", "!!python/none")
 
 
@@ -124,6 +136,14 @@ def mutate(rng: random.Random) -> str:
             holder[target[-1]] = _get(platform, path)
         else:  # drop a whole section
             platform.pop(rng.choice(list(platform)), None)
+    if rng.random() < 0.15:  # a catalog override row (a negotiated price, a fine-tuned model) gone wrong
+        kind, rows = rng.choice(CATALOG_ROWS)
+        row = dict(rng.choice(rows))
+        field = rng.choice(
+            [k for k, v in row.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        )
+        row[field] = rng.choice((*HOSTILE_NUMBERS, row[field] * 1000, row[field] / 1000))
+        platform.setdefault("catalog", {}).setdefault(kind, []).append(row)
     try:
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=rng.random() < 0.5)
     except (yaml.YAMLError, RecursionError, ValueError):
@@ -170,6 +190,7 @@ def outcome(text: str) -> Outcome:
         costs = estimate(plan)
         findings = evaluate_plan(plan, costs)
         report = PlanReport(plan=plan, resources=(), findings=findings, costs=costs)
+        breakeven_model(plan)  # the break-even curve divides by each pool's capacity
         document = json.loads(render(report, "json"))
         json.dumps(document, allow_nan=False)  # no Infinity or NaN in Plan JSON
         for fmt in ("text", "markdown"):
