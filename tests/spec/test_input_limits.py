@@ -139,3 +139,16 @@ def test_the_cli_ends_in_exit_2_with_one_located_line(tmp_path, name):
     [line] = done.stderr.splitlines()
     assert LOCATED.match(line), line
     assert not (tmp_path / "plan.json").exists()
+
+
+def test_missing_nested_keys_are_reported_together():
+    text = DEV.replace('jwt: {issuer: "https://id.example.com", audience: [inference-dev]}', "jwt: {}")
+    assert text != DEV
+    [error] = errors(text)
+    assert "gateway.jwt: required keys 'issuer', 'audience' are missing" in error
+
+
+def test_a_volume_too_small_to_compute_with_is_refused():
+    # A denormal volume once reached the break-even curve as a pool of zero capacity (a division by zero).
+    [error] = errors(DEV.replace("calls_per_day: 4000", "calls_per_day: 1e-320"))
+    assert "workloads[0].calls_per_day: is too small: 0 or at least 1e-09" in error
