@@ -2,21 +2,35 @@
 
 Each command lives in `inferplan/commands/<name>.py` with `add_arguments(parser)` and
 `run(args) -> int`. Exit codes (DESIGN.md): 0 ok · 1 a mandatory policy failed · 2 invalid input.
+`-C DIR` runs as if started in DIR (like git and make); the project root is the nearest folder
+above it holding `Pulumi.yaml`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from inferplan.errors import EXIT_INVALID, SpecInputError, UserError
+from inferplan import __version__
+from inferplan.errors import EXIT_INVALID, SpecInputError, UserError, escape
 from inferplan.stackfile import SpecErrors, located
 
 # name -> (module under inferplan.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "offline plan of a stack: resources, sizing, cost, policy verdicts"),
+    "init": (
+        "init",
+        "start a new stack: a commented stack file with every required field, that plans at once",
+    ),
+    "schema": ("schema", "the JSON Schema of a stack file (Spec v1), for editors and CI"),
+    "catalog": (
+        "catalog",
+        "what the planner knows: models, GPUs, instances and API prices, with their dates",
+    ),
     "preflight": ("preflight", "check the AWS account: identity, GPU offerings per AZ, vCPU quotas, secrets"),
     "router-config": ("router_config", "print the LiteLLM router config generated for a stack (YAML)"),
     "size": ("size", "memory, tensor-parallel split and throughput of one model on one GPU shape"),
@@ -32,12 +46,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the user's own text escaped in its error line (exit 2 as usual)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {escape(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m inferplan",
         description="Plan, size, price and check a hybrid LLM inference platform on AWS.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"inferplan {__version__}")
+    parser.add_argument(
+        "-C",
+        dest="directory",
+        type=Path,
+        metavar="DIR",
+        help="run as if started in DIR (the project is the nearest folder above it with Pulumi.yaml)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         command = importlib.import_module(f"inferplan.commands.{module}")
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -46,22 +76,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _enter(directory: Path) -> None:
+    """`-C DIR`: change into DIR, which must hold a project (a `Pulumi.yaml` here or above)."""
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        raise UserError(f"-C {escape(str(directory))}: {exc.strerror or exc}") from None
+    here = Path.cwd()
+    if not any((folder / "Pulumi.yaml").is_file() for folder in (here, *here.parents)):
+        raise UserError(f"-C {escape(str(directory))}: no Pulumi.yaml there or in any folder above it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.directory is not None:
+            _enter(args.directory)
         code: int = args.run(args)
     except SpecErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
-        noun = "error" if len(exc.errors) == 1 else "errors"
-        print(f"{len(exc.errors)} {noun}; nothing was planned.", file=sys.stderr)
+        if len(exc.errors) > 1:  # one error is one line; several get a count
+            print(f"{len(exc.errors)} errors; nothing was planned.", file=sys.stderr)
         return EXIT_INVALID
     except SpecInputError as exc:
         stack = getattr(args, "stack", None)
-        print(located(exc, stack) if isinstance(stack, str) else f"error: {exc}", file=sys.stderr)
+        print(
+            located(exc, stack) if isinstance(stack, str) else f"error: {escape(str(exc))}", file=sys.stderr
+        )
         return exc.exit_code
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {escape(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
         return 0

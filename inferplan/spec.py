@@ -31,9 +31,16 @@ class Strict(BaseModel):
 
 
 class Network(Strict):
-    cidr: str = "10.40.0.0/16"
-    availability_zones: int = Field(default=2, ge=2, le=6)  # an ALB needs subnets in two AZs
-    egress: Literal["nat", "none"] = "nat"
+    cidr: str = Field(
+        default="10.40.0.0/16", description="The VPC's IPv4 block, /16 to /24, split into equal subnets."
+    )
+    availability_zones: int = Field(
+        default=2, ge=2, le=6, description="One private subnet per AZ; the internal ALB needs two."
+    )  # an ALB needs subnets in two AZs
+    egress: Literal["nat", "none"] = Field(
+        default="nat",
+        description="nat: NAT gateways reach the internet (frontier APIs); none: no internet gateway, no NAT, AWS APIs via VPC endpoints only.",
+    )
 
     @field_validator("cidr")
     @classmethod
@@ -48,80 +55,157 @@ class Network(Strict):
 
 
 class Residency(Strict):
-    allowed_regions: tuple[str, ...] = Field(min_length=1)
+    allowed_regions: tuple[str, ...] = Field(
+        min_length=1,
+        max_length=40,
+        description="AWS regions where confidential and regulated data may be processed.",
+    )
 
 
 class Budget(Strict):
-    monthly_usd: float = Field(gt=0)
-    hard_cap_usd: float = Field(gt=0)
-    alert_emails: tuple[str, ...] = ()
+    monthly_usd: float = Field(gt=0, le=1e9, description="Expected monthly cost (USD) must stay under it.")
+    hard_cap_usd: float = Field(
+        gt=0,
+        le=1e9,
+        description="The worst case (pools at max_nodes, frontier entries at their caps) must stay under it; at least monthly_usd.",
+    )
+    alert_emails: tuple[str, ...] = Field(
+        default=(), max_length=100, description="Who AWS Budgets and the pool alarms notify."
+    )
 
 
 class Autoscaling(Strict):
-    max_nodes_per_pool: int = Field(default=8, ge=1)
+    max_nodes_per_pool: int = Field(
+        default=8, ge=1, le=1000, description="The ceiling no pool's max_nodes may exceed."
+    )
     # Peak hour over average hour of the declared daily volume; 3x is a common office-hours profile.
-    peak_to_average: float = Field(default=3.0, ge=1.0, le=24.0)
+    peak_to_average: float = Field(
+        default=3.0, ge=1.0, le=24.0, description="Busiest hour over the average hour of the daily volume."
+    )
 
 
 class Operations(Strict):
-    monthly_usd: float = Field(default=0.0, ge=0)
+    monthly_usd: float = Field(
+        default=0.0,
+        ge=0,
+        le=1e9,
+        description="Staff and operations overhead per month (USD): the fourth cost bucket.",
+    )
 
 
 class Jwt(Strict):
-    issuer: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
-    audience: tuple[str, ...] = Field(min_length=1)
+    issuer: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] = Field(
+        description="The JWT issuer URL (https)."
+    )
+    audience: tuple[str, ...] = Field(min_length=1, max_length=100, description="Accepted JWT audiences.")
 
 
 class RateLimit(Strict):
-    requests_per_second: float = Field(gt=0)
-    burst: int = Field(gt=0)
+    requests_per_second: float = Field(
+        gt=0, le=1_000_000, description="Stage throttling: steady requests per second."
+    )
+    burst: int = Field(gt=0, le=1_000_000, description="Stage throttling: burst of requests.")
 
 
 class Domain(Strict):
-    name: str
-    certificate_arn: str | None = None
+    name: str = Field(min_length=1, max_length=253, description="Custom domain name of the gateway.")
+    certificate_arn: str | None = Field(default=None, description="ACM certificate for the custom domain.")
 
 
 class Gateway(Strict):
-    auth: Literal["jwt"] = "jwt"
-    jwt: Jwt
-    rate_limit: RateLimit
-    domain: Domain | None = None
+    auth: Literal["jwt"] = Field(default="jwt", description="The gateway's authorizer.")
+    jwt: Jwt = Field(description="JWT issuer and audiences the gateway accepts.")
+    rate_limit: RateLimit = Field(description="Stage throttling.")
+    domain: Domain | None = Field(default=None, description="Optional custom domain for the gateway.")
 
 
 class Pool(Strict):
-    name: Name
-    instance_type: str  # an EC2 shape from the catalog, or "auto"
-    capacity: Literal["on_demand", "spot", "mixed"] = "on_demand"
+    name: Name = Field(description="A GPU node pool (one Auto Scaling group).")
+    instance_type: str = Field(
+        min_length=1,
+        max_length=40,
+        description="An EC2 GPU shape from the catalog (`catalog instances`), or `auto`: the cheapest shape that carries the load within the SLOs.",
+    )  # an EC2 shape from the catalog, or "auto"
+    capacity: Literal["on_demand", "spot", "mixed"] = Field(
+        default="on_demand", description="mixed: on_demand_base nodes on demand, the rest spot."
+    )
     # At least one node: scaling reads metrics the nodes publish, so a pool at zero could never scale out.
-    min_nodes: int = Field(default=1, ge=1)
-    max_nodes: int | None = Field(default=None, ge=0)
-    warm_pool: int = Field(default=0, ge=0)
-    on_demand_base: int = Field(default=0, ge=0)  # capacity: mixed — nodes always on demand
+    min_nodes: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Nodes always running (at least 1: scaling reads metrics the nodes publish).",
+    )
+    max_nodes: int | None = Field(
+        default=None, ge=0, le=1000, description="Autoscaler ceiling; a pool without it fails policy."
+    )
+    warm_pool: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Stopped, pre-initialised nodes so scale-out skips the weight download (on-demand pools only).",
+    )
+    on_demand_base: int = Field(
+        default=0, ge=0, le=1000, description="With capacity: mixed, nodes always on demand."
+    )  # capacity: mixed — nodes always on demand
 
 
 class Measured(Strict):
     """A `vllm bench serve --save-result` JSON of this model and the hardware it ran on."""
 
-    file: str = Field(min_length=1)  # relative to the project directory (where Pulumi.yaml is)
-    gpu: str | None = None  # default: the pool's GPU
-    tensor_parallel: int = Field(default=1, ge=1)
-    quantization: Precision | None = None  # default: the model's served precision
-    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
-    gpu_memory_utilization: float = Field(default=0.90, ge=0.5, le=0.98)
-    max_num_seqs: int | None = Field(default=None, ge=1)  # default: vLLM's own for the GPU
+    file: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The result JSON, relative to the project directory (where Pulumi.yaml is).",
+    )
+    gpu: str | None = Field(default=None, max_length=64, description="GPU it ran on (default: the pool's).")
+    tensor_parallel: int = Field(
+        default=1, ge=1, le=64, description="vLLM --tensor-parallel-size of the run."
+    )
+    quantization: Precision | None = Field(
+        default=None, description="Weight precision of the run (default: the model's served one)."
+    )
+    kv_cache_dtype: Literal["auto", "fp8"] = Field(
+        default="auto", description="vLLM --kv-cache-dtype of the run."
+    )
+    gpu_memory_utilization: float = Field(
+        default=0.90, ge=0.5, le=0.98, description="vLLM --gpu-memory-utilization of the run."
+    )
+    max_num_seqs: int | None = Field(
+        default=None, ge=1, le=100_000, description="vLLM --max-num-seqs of the run (default: vLLM's own)."
+    )
 
 
 class Model(Strict):
-    name: Name
-    model: str  # catalog id, Hugging Face style
-    quantization: Precision | None = None  # default: the model's native precision
-    max_context: int | None = Field(default=None, gt=0)  # default: the model's own maximum
-    pool: str
-    gpu_memory_utilization: float = Field(default=0.90, ge=0.5, le=0.98)
-    # A Hugging Face config.json describing the model (a fine-tuned or private one); relative to the project.
-    config_json: str | None = Field(default=None, min_length=1)
-    measured: Measured | None = None  # measured beats modeled: re-fits this model's efficiency on its GPU
+    name: Name = Field(description="The served model name (what the router calls).")
+    model: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Catalog model id, Hugging Face style (`catalog models`), e.g. meta-llama/Llama-3.3-70B-Instruct.",
+    )
+    quantization: Precision | None = Field(
+        default=None, description="Weight precision (default: the model's native one)."
+    )
+    max_context: int | None = Field(
+        default=None,
+        gt=0,
+        le=10_000_000,
+        description="vLLM --max-model-len (default: the largest the model and its node allow).",
+    )
+    pool: str = Field(description="The pool that serves it (one model per pool in v1).")
+    gpu_memory_utilization: float = Field(
+        default=0.90, ge=0.5, le=0.98, description="vLLM's share of GPU memory."
+    )
+    config_json: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="A Hugging Face config.json describing the model (fine-tuned or private), relative to the project.",
+    )
+    measured: Measured | None = Field(
+        default=None,
+        description="A `vllm bench serve --save-result` run of this model: measured beats modeled (docs/sizing.md).",
+    )
 
     @field_validator("measured", mode="before")
     @classmethod
@@ -130,17 +214,28 @@ class Model(Strict):
 
 
 class Frontier(Strict):
-    name: Name
+    name: Name = Field(description="A frontier or open-model API entry a workload may route or fall back to.")
     # Frontier APIs, and the open-model API providers (together, fireworks, groq, deepinfra; Bedrock
     # serves both kinds): catalog/api_prices.csv prices them, the router reaches them through LiteLLM.
     provider: Literal[
         "anthropic", "openai", "google", "bedrock", "together", "fireworks", "groq", "deepinfra"
-    ]
-    model: str
-    processing_regions: tuple[str, ...] = Field(min_length=1)
-    secret: Name
-    monthly_cap_usd: float = Field(gt=0)
-    context_window: int | None = Field(default=None, gt=0)
+    ] = Field(description="The API provider (frontier, or an open-model API).")
+    model: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The provider's model id, e.g. claude-sonnet-4-5 (`catalog apis`).",
+    )
+    processing_regions: tuple[str, ...] = Field(
+        min_length=1, max_length=40, description="Where the provider processes the data."
+    )
+    secret: Name = Field(description="Secrets Manager secret inferplan/<stack>/<secret> holding the key.")
+    monthly_cap_usd: float = Field(gt=0, le=1e9, description="Spend limit (USD a month) the router enforces.")
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        le=10_000_000,
+        description="Tokens, for context-window fallbacks (default: the catalog's).",
+    )
 
 
 AUTO = "auto"  # a workload's route or fallback chosen by the planner (inferplan.decide)
@@ -150,106 +245,183 @@ Task = Literal[
 
 
 class Quality(Strict):
-    min_tier: int = Field(ge=1, le=5)  # catalog/quality_tiers.csv: 1 small models … 5 the strongest frontier
+    min_tier: int = Field(
+        ge=1,
+        le=5,
+        description="Lowest quality tier a route may have (catalog/quality_tiers.csv: 1 small models … 5 the strongest frontier).",
+    )
 
 
 class LatencySlo(Strict):
-    ttft: float | None = Field(default=None, gt=0)
-    tpot: float | None = Field(default=None, gt=0)
+    ttft: float | None = Field(
+        default=None, gt=0, le=3_600_000, description="Time to first token, milliseconds."
+    )
+    tpot: float | None = Field(
+        default=None, gt=0, le=3_600_000, description="Time per output token, milliseconds."
+    )
 
 
 class CurrentUsage(Strict):
     """What a workload runs on today and what it costs (written by `import-usage`, read by decisions)."""
 
-    provider: str = Field(min_length=1)  # as the usage source names it: openai, anthropic, bedrock, azure...
-    model: str = Field(min_length=1)  # the provider's model id, as logged
-    monthly_usd: float | None = Field(default=None, ge=0)  # None: the source had no cost and no catalog price
+    provider: str = Field(
+        min_length=1, max_length=64, description="As the usage source names it: openai, anthropic, bedrock…"
+    )
+    model: str = Field(min_length=1, max_length=200, description="The provider's model id, as logged.")
+    monthly_usd: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e12,
+        description="What it costs a month today (empty: the source had no cost and no catalog price).",
+    )
 
 
 class TokenPercentiles(Strict):
     """Per-call token sizes at the median and the 95th percentile (from per-request logs)."""
 
-    input_p50: int = Field(ge=0)
-    input_p95: int = Field(ge=0)
-    output_p50: int = Field(ge=0)
-    output_p95: int = Field(ge=0)
+    input_p50: int = Field(ge=0, le=10_000_000, description="Median prompt tokens of a call.")
+    input_p95: int = Field(ge=0, le=10_000_000, description="95th-percentile prompt tokens of a call.")
+    output_p50: int = Field(ge=0, le=10_000_000, description="Median completion tokens of a call.")
+    output_p95: int = Field(ge=0, le=10_000_000, description="95th-percentile completion tokens of a call.")
 
 
 class Workload(Strict):
-    name: Name
-    calls_per_day: float = Field(ge=0)
-    input_tokens: int = Field(gt=0)
-    output_tokens: int = Field(gt=0)
-    sensitivity: Sensitivity
-    route: str  # a model or frontier entry name, or "auto": the planner chooses (inferplan.decide)
-    fallback: str | None = None  # likewise; "auto" picks the cheapest eligible option in another place
-    fallback_rate: float = Field(default=0.0, ge=0, le=1)
-    latency_slo_ms: LatencySlo | None = None
+    name: Name = Field(description="The model alias applications call.")
+    calls_per_day: float = Field(ge=0, le=1e9, description="Declared volume: calls a day.")
+    input_tokens: int = Field(gt=0, le=10_000_000, description="Typical prompt tokens of a call.")
+    output_tokens: int = Field(gt=0, le=10_000_000, description="Typical completion tokens of a call.")
+    sensitivity: Sensitivity = Field(
+        description="public < internal < confidential < regulated: decides what the workload may reach."
+    )
+    route: str = Field(
+        max_length=64,
+        description="The model or frontier entry its calls go to, or `auto`: the planner chooses (docs/decision.md).",
+    )
+    fallback: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Where failures go, or `auto` (confidential and regulated data never fall back to an API).",
+    )
+    fallback_rate: float = Field(default=0.0, ge=0, le=1, description="Share of calls that fall back.")
+    latency_slo_ms: LatencySlo | None = Field(
+        default=None, description="Latency objectives the sizing must meet."
+    )
     # Share of calls accepted without human rework, per route or fallback name (seed 003, Fig. 01).
-    success_rate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
-    rework_usd: float | None = Field(default=None, ge=0)  # human cost of fixing one rejected outcome
-    # The quality floor: an explicit tier, or the tier the task needs (catalog/task_tiers.csv).
-    quality: Quality | None = None
-    task: Task | None = None
-    # Busiest hour over the average hour of this workload's own volume; overrides
-    # autoscaling.peak_to_average in sizing when set (import-usage measures it).
-    peak_to_average: float | None = Field(default=None, ge=1.0, le=24.0)
-    current: CurrentUsage | None = None  # today's provider, model and monthly spend
-    token_percentiles: TokenPercentiles | None = None
+    success_rate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Per route or fallback name: share of calls accepted without rework (0-1).",
+    )
+    rework_usd: float | None = Field(
+        default=None, ge=0, le=1_000_000, description="Human cost (USD) of fixing one rejected outcome."
+    )
+    quality: Quality | None = Field(
+        default=None, description="The quality floor: the lowest model tier this workload accepts."
+    )
+    task: Task | None = Field(
+        default=None, description="What the workload does; sets the quality floor (catalog/task_tiers.csv)."
+    )
+    peak_to_average: float | None = Field(
+        default=None,
+        ge=1.0,
+        le=24.0,
+        description="Busiest hour over the average hour of this workload (import-usage measures it); "
+        "overrides autoscaling.peak_to_average.",
+    )
+    current: CurrentUsage | None = Field(
+        default=None, description="Today's provider, model and monthly spend (written by import-usage)."
+    )
+    token_percentiles: TokenPercentiles | None = Field(
+        default=None, description="Token sizes' p50/p95 (written by import-usage)."
+    )
 
 
 class Waiver(Strict):
-    rule: str
-    subject: str
-    reason: str = Field(min_length=1)
-    expires: date
+    rule: str = Field(description="The policy rule waived, e.g. budget-expected.")
+    subject: str = Field(description="The subject of the finding waived (a pool, workload or stack name).")
+    reason: str = Field(min_length=1, max_length=500, description="Why, with a ticket or approval reference.")
+    expires: date = Field(description="Date the waiver ends (YYYY-MM-DD).")
 
 
 class PolicySettings(Strict):
-    waivers: tuple[Waiver, ...] = ()
+    waivers: tuple[Waiver, ...] = Field(
+        default=(), description="Waive one rule for one subject until a date."
+    )
 
 
 class CostSettings(Strict):
     # Where every workload would go in the API-only alternative: a frontier entry name or a catalog
     # "provider/model" (default: the first frontier entry, else anthropic/claude-sonnet-4-5).
-    api_only_model: str | None = None
-    hours_per_month: float = Field(default=730.0, gt=0, le=744)
-    prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    api_only_model: str | None = Field(
+        default=None,
+        description="The API-only alternative priced against: a frontier entry name or a catalog provider/model.",
+    )
+    hours_per_month: float = Field(
+        default=730.0, gt=0, le=744, description="Hours a month in every monthly figure."
+    )
+    prices: dict[str, Annotated[float, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict, description="Override any non-GPU catalog price: {item: USD}."
+    )
 
 
 class RouterSettings(Strict):
-    tasks: int | None = Field(default=None, ge=1, le=10)  # default: 2 in prod, 1 elsewhere
+    tasks: int | None = Field(
+        default=None, ge=1, le=10, description="LiteLLM proxy tasks (default: 2 in prod, 1 elsewhere)."
+    )  # default: 2 in prod, 1 elsewhere
     # Put frontier keys in Pulumi state (`pulumi config set --secret`); off by default.
-    secrets_in_state: bool = False
+    secrets_in_state: bool = Field(
+        default=False, description="Put frontier keys in Pulumi state (pulumi config set --secret)."
+    )
     # The LiteLLM proxy image (default: the pinned ghcr.io release). A stack without egress cannot
     # pull from ghcr.io: mirror the image to ECR and name it here.
-    image: str | None = Field(default=None, min_length=1)
+    image: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The LiteLLM proxy image (default: the pinned release); an ECR copy with egress: none.",
+    )
 
 
 class SizingSettings(Strict):
-    # p50: size replicas on the predicted throughput; p90: on the throughput 9 in 10 held-out
-    # measurements of the model's class reached (the cautious end of the error band).
-    confidence: Literal["p50", "p90"] = "p50"
+    confidence: Literal["p50", "p90"] = Field(
+        default="p50",
+        description="p50: size replicas on the predicted throughput; p90: on the throughput 9 in 10 "
+        "held-out measurements of the model's class reached (the cautious end of the error band).",
+    )
 
 
 class Platform(Strict):
-    region: str
-    environment: Literal["dev", "staging", "prod"]
-    network: Network = Network()
-    residency: Residency
-    budget: Budget
-    autoscaling: Autoscaling = Autoscaling()
-    operations: Operations = Operations()
-    gateway: Gateway
-    pools: tuple[Pool, ...] = ()
-    models: tuple[Model, ...] = ()
-    frontier: tuple[Frontier, ...] = ()
-    workloads: tuple[Workload, ...] = ()
-    catalog: CatalogOverrides = CatalogOverrides()
-    policy: PolicySettings = PolicySettings()
-    cost: CostSettings = CostSettings()
-    router: RouterSettings = RouterSettings()
-    sizing: SizingSettings = SizingSettings()
+    region: str = Field(description="AWS region of the stack; must equal aws:region.")
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="prod gets one NAT gateway per AZ and two router tasks."
+    )
+    network: Network = Field(default=Network(), description="The VPC.")
+    residency: Residency = Field(description="Where sensitive data may be processed.")
+    budget: Budget = Field(description="Budget limits the plan is checked against.")
+    autoscaling: Autoscaling = Field(
+        default=Autoscaling(), description="Limits and traffic shape for the GPU pools."
+    )
+    operations: Operations = Field(default=Operations(), description="Staff and operations cost.")
+    gateway: Gateway = Field(description="The authenticated API gateway in front of the router.")
+    pools: tuple[Pool, ...] = Field(default=(), max_length=1000, description="GPU node pools.")
+    models: tuple[Model, ...] = Field(
+        default=(), max_length=1000, description="Open-weight models served by vLLM."
+    )
+    frontier: tuple[Frontier, ...] = Field(
+        default=(), max_length=1000, description="Frontier APIs allowed as route or fallback."
+    )
+    workloads: tuple[Workload, ...] = Field(
+        default=(),
+        max_length=10000,
+        description="What calls the platform: volumes, token sizes, sensitivity, routes.",
+    )
+    catalog: CatalogOverrides = Field(
+        default=CatalogOverrides(), description="Rows that add to or replace the built-in catalog."
+    )
+    policy: PolicySettings = Field(default=PolicySettings(), description="Waivers.")
+    cost: CostSettings = Field(default=CostSettings(), description="Cost settings and price overrides.")
+    router: RouterSettings = Field(default=RouterSettings(), description="The LiteLLM router.")
+    sizing: SizingSettings = Field(
+        default=SizingSettings(), description="How cautiously throughput predictions size the pools."
+    )
 
     def pool(self, name: str) -> Pool:
         return next(p for p in self.pools if p.name == name)

@@ -7,6 +7,8 @@ passing the positions when the file is at hand so both paths print the same erro
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +17,24 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferplan.errors import SpecInputError, format_path
+from inferplan.errors import SpecInputError, UserError, escape, format_path, shown, unsafe_char
 from inferplan.spec import NAME_RULE, Path_, Platform, cross_reference_problems, did_you_mean
 
 PLATFORM_KEY = "inferplan:platform"
 REGION_KEY = "aws:region"
 STACKS_DIR = "stacks"
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # what `pulumi stack init` accepts, no path
+
+# What a stack file may be before it is read into memory: hostile input must end quickly in one located
+# line (an alias bomb of a few hundred bytes expands to billions of values; deep nesting overflows the
+# YAML composer's stack). Real stacks are a few kilobytes; a generated 1,000-workload one about 300 KB.
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64  # nested mappings and lists (Spec v1 needs 6)
+MAX_VALUES = 500_000  # keys and values after YAML aliases are expanded
+# Any number in a stack, whatever its field: beyond these, float arithmetic overflows or loses meaning.
+# Each field has a tighter bound of its own in spec.py; these also cover catalog overrides.
+NUMBER_MAX = 1e15
+NUMBER_MIN = 1e-9  # smallest size of a non-zero number
 
 
 @dataclass(frozen=True)
@@ -32,10 +46,12 @@ class SpecError:
     col: int
     path: str
     message: str
+    origin: str = ""  # `--set PATH=VALUE` when the value came from the command line, not the file
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        where = self.origin or f"{self.file}:{self.line}:{self.col}"
+        # Paths and messages echo the user's keys and values: escaped, the error stays one harmless line.
+        return escape(f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}")
 
 
 class SpecErrors(Exception):
@@ -54,6 +70,19 @@ class Positions:
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     root: tuple[int, int] = (1, 1)
+    overrides: dict[Path_, str] = field(default_factory=dict)  # path -> the `--set` that gave its value
+
+    def origin(self, path: Path_) -> str:
+        """The `--set PATH=VALUE` argument that gave `path` (or an ancestor) its value, else ''."""
+        for cut in range(len(path), 0, -1):
+            if path[:cut] in self.overrides:
+                return f"--set {self.overrides[path[:cut]]}"
+        return ""
+
+    def error(self, path: Path_, message: str, *, key: bool = False) -> SpecError:
+        """A located error: at the key or value in the file, or at the `--set` that gave the value."""
+        line, col = self.of(path, key=key)
+        return SpecError(self.file, line, col, format_path(path), message, self.origin(path))
 
     def of(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The closest known position: the key or value itself, else its nearest ancestor."""
@@ -73,15 +102,18 @@ class LoadedStack:
     file: str
     platform: Platform
     aws_region: str
-    config: Mapping[str, Any]  # the whole `config:` mapping, as Pulumi would see it
+    config: Mapping[str, Any]  # the whole `config:` mapping, as Pulumi would see it (`--set` applied)
+    positions: Positions | None = None  # where each spec value came from (file or `--set`)
+    overrides: tuple[str, ...] = ()  # the `--set PATH=VALUE` arguments applied, as given
 
 
 def stack_file(stack: str, root: Path) -> Path:
     return root / STACKS_DIR / f"Pulumi.{stack}.yaml"
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _mark(node: yaml.Node | yaml.Event) -> tuple[int, int]:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def _walk(
@@ -111,17 +143,145 @@ def _walk(
             _walk(item, (*path, index), pos, dupes, ancestors)
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster on big stacks
+class YamlRefused(yaml.YAMLError):
+    """A document refused before it is built: too large, too deep, an alias bomb, a tag on the wrong value."""
+
+    def __init__(self, line: int, col: int, message: str):
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
+
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster on big stacks
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """The safe loader, where a value that does not fit its explicit tag (`!!int llama-8b`) is a YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else "not a valid value"
+            line, col = _mark(node)
+            raise YamlRefused(
+                line,
+                col,
+                f"{shown(node.value)} cannot be read as {tag} ({reason}); remove the tag or fix the value",
+            ) from None
+
+
+# YAML 1.2 (what Pulumi reads the file with) makes `1e6` a number; PyYAML's YAML 1.1 needs a dot.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
+def _check_structure(text: str) -> None:
+    """Refuse, before building anything, a document nested too deep or whose aliases expand too far.
+
+    Reads libyaml's event stream and stops at the first event past a limit, so a hostile document costs
+    no more than the events before that point (composing a 50,000-deep list crashes the C composer;
+    expanding a nine-level alias bomb takes minutes and gigabytes).
+    """
+    loader = _Loader(text)
+    try:
+        depth, values = 0, 0
+        sizes: dict[str, int] = {}  # anchor -> values it stands for, once its node is complete
+        frames: list[list[Any]] = []  # open collections: [anchor, values so far]
+        while loader.check_event():
+            event = loader.get_event()
+            added = 0
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = _mark(event)
+                    raise YamlRefused(
+                        line, col, f"nested deeper than {MAX_DEPTH} levels of mappings and lists; flatten it"
+                    )
+                frames.append([event.anchor, 1])
+                values += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, added = frames.pop()
+                if anchor:
+                    sizes[anchor] = added
+            elif isinstance(event, yaml.ScalarEvent):
+                added = 1
+                values += 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                added = sizes.get(str(event.anchor), 1)  # an alias inside its own anchor: reported later
+                values += added
+            if frames and not isinstance(event, yaml.CollectionStartEvent):
+                frames[-1][1] += added
+            if values > MAX_VALUES:
+                line, col = _mark(event)
+                raise YamlRefused(
+                    line,
+                    col,
+                    f"more than {MAX_VALUES:,} keys and values once YAML aliases are expanded "
+                    "(an alias bomb?); write the values out",
+                )
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The node tree (with positions) and the plain data, from one parse."""
+    """The node tree (with positions) and the plain data; raises a YAMLError for anything it refuses."""
+    if len(text) > MAX_BYTES:
+        raise YamlRefused(
+            1, 1, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; a stack file is a few kilobytes"
+        )
+    _check_structure(text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
+
+
+def yaml_error(exc: yaml.YAMLError, file: str) -> SpecError:
+    """One located line for anything the YAML reader refused."""
+    if isinstance(exc, YamlRefused):
+        return SpecError(file, exc.line, exc.col, "", exc.message)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return SpecError(file, line, col, "", f"YAML syntax error: {exc.problem or exc}")
+    return SpecError(file, 1, 1, "", f"YAML error: {str(exc).splitlines()[0] if str(exc) else exc}")
+
+
+def _value_problems(value: Any, path: Path_, out: list[tuple[Path_, str, bool]]) -> None:
+    """Strings with control characters and numbers out of any sane range, anywhere in the spec."""
+    stack: list[tuple[Any, Path_]] = [(value, path)]
+    seen: set[int] = set()  # containers already visited: YAML aliases share them, and may contain themselves
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and (bad := unsafe_char(key)) is not None:
+                    out.append(((*where, key), f"key contains the control character U+{ord(bad):04X}", True))
+                stack.append((child, (*where, str(key))))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, (*where, index)) for index, child in enumerate(item))
+        elif isinstance(item, str) and (bad := unsafe_char(item)) is not None:
+            out.append((where, f"contains the control character U+{ord(bad):04X}; remove it", False))
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > NUMBER_MAX:
+            out.append((where, f"is out of range: at most {NUMBER_MAX:.0e} (got {shown(item)})", False))
+        elif isinstance(item, float) and math.isfinite(item):
+            if abs(item) > NUMBER_MAX:
+                out.append((where, f"is out of range: at most {NUMBER_MAX:.0e} (got {shown(item)})", False))
+            elif 0 < abs(item) < NUMBER_MIN:
+                out.append((where, f"is too small: 0 or at least {NUMBER_MIN:.0e} (got {item:.3g})", False))
 
 
 def _find(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
@@ -132,34 +292,59 @@ def _find(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     return None
 
 
+def _bound(value: Any) -> str:
+    return (
+        f"{value:,}"
+        if isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        else f"{value:g}"
+    )
+
+
+BOUNDS = {
+    "less_than_equal": ("le", "must be at most"),
+    "less_than": ("lt", "must be below"),
+    "greater_than_equal": ("ge", "must be at least"),
+    "greater_than": ("gt", "must be greater than"),
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
     """Pydantic's error, said the way a stack author needs it."""
     kind, got, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"must be one of {expected} (got {got!r})"
+        return f"must be one of {expected} (got {shown(got)})"
     if kind == "missing":
         return "is required"
+    if kind in BOUNDS:
+        name, words = BOUNDS[kind]
+        value = ctx.get(name)
+        bound = _bound(int(value) if isinstance(value, float) and value.is_integer() else value)
+        return f"{words} {bound} (got {shown(got)})"
+    if kind == "finite_number":
+        return f"must be a finite number (got {shown(got)})"
+    if kind in ("too_short", "string_too_short"):
+        return f"must not be empty (got {shown(got)})"
     if kind == "string_pattern_mismatch":
         return (
-            f"must be {NAME_RULE} (got {got!r})"
+            f"must be {NAME_RULE} (got {shown(got)})"
             if err["loc"][-1] in ("name", "secret")
-            else (f"does not match {ctx.get('pattern')} (got {got!r})")
+            else (f"does not match {ctx.get('pattern')} (got {shown(got)})")
         )
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be a whole number (got {got!r})"
+        return f"must be a whole number (got {shown(got)})"
     if kind in ("float_type", "float_parsing"):
-        return f"must be a number (got {got!r})"
+        return f"must be a number (got {shown(got)})"
     if kind in ("string_type",):
-        return f"must be a string (got {got!r})"
+        return f"must be a string (got {shown(got)})"
     if kind in ("list_type", "tuple_type"):
-        return f"must be a list (got {got!r})"
+        return f"must be a list (got {shown(got)})"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping of keys to values (got {got!r})"
+        return f"must be a mapping of keys to values (got {shown(got)})"
     text = str(err["msg"])
     text = text.removeprefix("Value error, ")
     return (
-        f"{text[0].lower()}{text[1:]} (got {got!r})"
+        f"{text[0].lower()}{text[1:]} (got {shown(got)})"
         if got is not None and not isinstance(got, dict | list)
         else text
     )
@@ -204,81 +389,137 @@ def validate_platform(data: Any, aws_region: str | None, positions: Positions) -
     if not isinstance(data, Mapping):
         problems.append(((), f"`{PLATFORM_KEY}` must be a mapping (got {type(data).__name__})", False))
     else:
+        generic: list[tuple[Path_, str, bool]] = []
+        _value_problems(data, (), generic)
+        # A control character is said first; a number out of range only where its field has no bound.
+        flagged = {path for path, message, _ in generic if "control character" in message}
+        problems.extend(p for p in generic if p[0] in flagged)
+        missing: dict[Path_, list[str]] = {}  # parent -> required keys it lacks, reported together
         try:
             platform = Platform.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
-                loc: Path_ = tuple(err["loc"])
+                loc: Path_ = tuple(str(p) if not isinstance(p, int) else p for p in err["loc"])
+                if loc in flagged:
+                    continue  # already said, with the bound
                 if err["type"] == "extra_forbidden":
                     problems.append((loc, _unknown_key(loc, Platform), True))
                 elif err["type"] == "missing":
-                    problems.append((loc[:-1], f"required key '{loc[-1]}' is missing", False))
+                    missing.setdefault(loc[:-1], []).append(str(loc[-1]))
                 else:
                     problems.append((loc, _message(err), False))
+        said = {path for path, _, _ in problems}
+        problems.extend(p for p in generic if p[0] not in flagged and p[0] not in said)
+        for parent, keys in missing.items():
+            names = ", ".join(f"'{k}'" for k in keys)
+            noun = "key" if len(keys) == 1 else "keys"
+            problems.append(
+                (parent, f"required {noun} {names} {'is' if len(keys) == 1 else 'are'} missing", False)
+            )
         problems.extend((p, m, False) for p, m in cross_reference_problems(data, aws_region))
     if problems or platform is None:
-        errors = []
-        for path, message, at_key in sorted(problems, key=lambda p: positions.of(p[0], key=p[2])):
-            line, col = positions.of(path, key=at_key)
-            errors.append(SpecError(positions.file, line, col, format_path(path), message))
-        raise SpecErrors(errors)
+        ordered = sorted(problems, key=lambda p: (positions.origin(p[0]), positions.of(p[0], key=p[2])))
+        raise SpecErrors([positions.error(path, message, key=at_key) for path, message, at_key in ordered])
     return platform
 
 
-def load_stack(stack: str, root: Path | None = None) -> LoadedStack:
-    """Read and validate one stack file; raises SpecErrors (never a traceback for bad input)."""
+def check_stack_name(stack: str) -> None:
+    if not STACK_NAME.match(stack) or ".." in stack:
+        raise UserError(
+            f"--stack {shown(stack)}: not a stack name (letters, digits, '-', '_' and '.', at most 100 characters)"
+        )
+
+
+def load_stack(stack: str, root: Path | None = None, overrides: Sequence[str] = ()) -> LoadedStack:
+    """Read and validate one stack file, `--set PATH=VALUE` overrides applied first; raises SpecErrors."""
+    check_stack_name(stack)
     root = root or project_root()
     path = stack_file(stack, root)
-    shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     if not path.is_file():
         existing = sorted(
             p.name[len("Pulumi.") : -len(".yaml")] for p in (root / STACKS_DIR).glob("Pulumi.*.yaml")
         )
         hint = did_you_mean(stack, existing) or (f" (stacks here: {', '.join(existing)})" if existing else "")
-        raise SpecErrors([SpecError(shown, 1, 1, "", f"no such stack file{hint}")])
+        raise SpecErrors([SpecError(where, 1, 1, "", f"no such stack file{hint}")])
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SpecErrors(
+                [
+                    yaml_error(
+                        YamlRefused(
+                            1,
+                            1,
+                            f"larger than {MAX_BYTES // (1024 * 1024)} MiB; a stack file is a few kilobytes",
+                        ),
+                        where,
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SpecErrors(
-            [SpecError(shown, 1, 1, "", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]
+            [SpecError(where, 1, 1, "", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]
         ) from None
+    except OSError as exc:
+        raise SpecErrors([SpecError(where, 1, 1, "", f"cannot read: {exc.strerror or exc}")]) from None
+    return read_stack(text, where, stack, overrides)
+
+
+def read_stack(text: str, where: str, stack: str, overrides: Sequence[str] = ()) -> LoadedStack:
+    """Validate the text of one stack file (shown as `where` in errors); raises SpecErrors."""
+    from inferplan.overrides import apply_overrides
+
     try:
         document, data = parse_yaml(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecErrors(
-            [SpecError(shown, line, col, "", f"YAML syntax error: {exc.problem or exc}")]
-        ) from None
     except yaml.YAMLError as exc:
-        raise SpecErrors([SpecError(shown, 1, 1, "", f"YAML error: {exc}")]) from None
+        raise SpecErrors([yaml_error(exc, where)]) from None
+    except RecursionError:  # defence in depth: _check_structure bounds the nesting first
+        raise SpecErrors([SpecError(where, 1, 1, "", "nested too deeply; flatten it")]) from None
 
     config_pair = _find(document, "config") if document is not None else None
     platform_pair = _find(config_pair[1], PLATFORM_KEY) if config_pair else None
-    if config_pair is None or platform_pair is None or not isinstance(data, dict):
-        raise SpecErrors([SpecError(shown, 1, 1, "", f"no `config: {PLATFORM_KEY}:` mapping in this file")])
-    positions = Positions(shown, root=_mark(platform_pair[0]))
+    config = data.get("config") if isinstance(data, dict) else None
+    if platform_pair is None or not isinstance(config, dict):
+        raise SpecErrors([SpecError(where, 1, 1, "", f"no `config: {PLATFORM_KEY}:` mapping in this file")])
+    positions = Positions(where, root=_mark(platform_pair[0]))
     dupes: list[tuple[Path_, str]] = []
     _walk(platform_pair[1], (), positions, dupes)
-    config = data.get("config") or {}
+    platform_data = config.get(PLATFORM_KEY)
+    if overrides:
+        platform_data, given = apply_overrides(platform_data, overrides)
+        positions.overrides.update(given)
     region = config.get(REGION_KEY)
     try:
-        platform = validate_platform(
-            config.get(PLATFORM_KEY), region if isinstance(region, str) else None, positions
-        )
+        platform = validate_platform(platform_data, region if isinstance(region, str) else None, positions)
     except SpecErrors as exc:
-        extra = [SpecError(shown, *positions.of(p, key=True), format_path(p), m) for p, m in dupes]
+        extra = [positions.error(p, m, key=True) for p, m in dupes]
         raise SpecErrors([*extra, *exc.errors]) from None
     if dupes:
-        raise SpecErrors([SpecError(shown, *positions.of(p, key=True), format_path(p), m) for p, m in dupes])
+        raise SpecErrors([positions.error(p, m, key=True) for p, m in dupes])
     assert isinstance(region, str)  # validate_platform reports a missing aws:region
-    return LoadedStack(stack=stack, file=shown, platform=platform, aws_region=region, config=config)
+    return LoadedStack(
+        stack=stack,
+        file=where,
+        platform=platform,
+        aws_region=region,
+        config={**config, PLATFORM_KEY: platform_data},
+        positions=positions,
+        overrides=tuple(overrides),
+    )
 
 
-def project_root() -> Path:
-    """The folder holding `Pulumi.yaml`: the current one if it has it, else the one beside this package."""
-    cwd = Path.cwd()
-    return cwd if (cwd / "Pulumi.yaml").is_file() else Path(__file__).resolve().parents[1]
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder holding `Pulumi.yaml`, from `start` (the current folder) upwards.
+
+    Outside any project (no `Pulumi.yaml` above the current folder) it is the project this package
+    belongs to, so `python -m inferplan` also works from elsewhere.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return Path(__file__).resolve().parents[1]
 
 
 def positions_for(stack: str, root: Path | None = None) -> Positions:
@@ -289,22 +530,22 @@ def positions_for(stack: str, root: Path | None = None) -> Positions:
     """
     root = root or project_root()
     path = stack_file(stack, root)
-    shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
-        document, _ = parse_yaml(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return Positions(shown)
+        document, _ = parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
+        return Positions(where)
     config_pair = _find(document, "config") if document is not None else None
     platform_pair = _find(config_pair[1], PLATFORM_KEY) if config_pair else None
     if platform_pair is None:
-        return Positions(shown)
-    positions = Positions(shown, root=_mark(platform_pair[0]))
+        return Positions(where)
+    positions = Positions(where, root=_mark(platform_pair[0]))
     _walk(platform_pair[1], (), positions, [])
     return positions
 
 
-def located(error: SpecInputError, stack: str, root: Path | None = None) -> SpecError:
-    """A sizing- or pricing-time error, placed in the stack file like a validation error."""
-    positions = positions_for(stack, root)
-    line, col = positions.of(error.path)
-    return SpecError(positions.file, line, col, format_path(error.path), error.message)
+def located(
+    error: SpecInputError, stack: str, root: Path | None = None, positions: Positions | None = None
+) -> SpecError:
+    """A sizing- or pricing-time error, placed in the stack file (or at its `--set`) like a validation error."""
+    return (positions or positions_for(stack, root)).error(error.path, error.message)

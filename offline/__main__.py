@@ -20,10 +20,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m offline")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument(
+        "--config",
+        help="'-': read the stack's `config:` mapping as JSON from stdin (what `plan` validated, "
+        "`--set` applied) instead of the stack file",
+    )
     args = parser.parse_args()
     root: Path = args.root.resolve()
-    document = yaml.safe_load((root / "stacks" / f"Pulumi.{args.stack}.yaml").read_text()) or {}
-    recording = record(args.stack, document.get("config") or {}, root / "__main__.py")
+    if args.config == "-":
+        config = json.load(sys.stdin)
+    else:
+        document = yaml.safe_load((root / "stacks" / f"Pulumi.{args.stack}.yaml").read_text()) or {}
+        config = document.get("config") or {}
+    recording = record(args.stack, config, root / "__main__.py")
     json.dump(
         {
             "resources": [r.to_json() | {"custom": r.custom} for r in recording.resources],

@@ -6,10 +6,14 @@
 - docs/examples/prod-eu-diff.md: `python -m inferplan diff BASE.json HEAD.json --format markdown`, where
   BASE is prod-eu and HEAD the same stack after a typical pull request: pool h100 may grow to 4 nodes
   (with the hard cap raised to pay for it) and llama-70b gets a 32k context.
+- README.md: the sample figures between `<!-- make_examples: prod-eu-summary -->` markers, from the
+  Plan JSON of prod-eu (tests/cli/test_readme_numbers.py checks they still match).
+- schema/inferplan-stack.schema.json: `python -m inferplan schema`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +57,32 @@ def inferplan(cwd: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
     return done.stdout
 
 
+README_BLOCK = "<!-- make_examples: prod-eu-summary -->"
+
+
+def summary(plan: dict[str, object]) -> str:
+    """The README's sample figures, said from a Plan JSON of prod-eu."""
+    costs = plan["costs"]
+    summary_ = plan["summary"]
+    assert isinstance(costs, dict) and isinstance(summary_, dict)
+    breakeven = costs["breakeven_calls_per_month"]
+    return (
+        f"For `prod-eu` that is `Plan: {summary_['create']} to create, 0 to change, 0 to destroy.`, an expected "
+        f"${costs['monthly_expected_usd']:,.0f} a month (worst case ${costs['monthly_worst_case_usd']:,.0f}) "
+        f"against ${costs['api_only_monthly_usd']:,.0f} for sending everything to "
+        f"`{costs['api_only_model']}`, and a break-even at "
+        + (f"{breakeven:,.0f} calls a month." if breakeven is not None else "no volume.")
+    )
+
+
+def update_readme(plan: dict[str, object]) -> None:
+    path = ROOT / "README.md"
+    text = path.read_text()
+    start = text.index(README_BLOCK) + len(README_BLOCK)
+    end = text.index("<!-- /make_examples -->", start)
+    path.write_text(text[:start] + "\n" + summary(plan) + "\n" + text[end:])
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     plan_md = inferplan(ROOT, "plan", "--stack", "prod-eu", "--format", "markdown")
@@ -67,7 +97,10 @@ def main() -> None:
         inferplan(ROOT, "plan", "--stack", "prod-eu", "--format", "json", "--out", str(base_json))
         inferplan(head, "plan", "--stack", "prod-eu", "--format", "json", "--out", str(head_json))
         diff_md = inferplan(ROOT, "diff", str(base_json), str(head_json), "--format", "markdown", ok=(0, 1))
+        update_readme(json.loads(base_json.read_text()))
     (OUT / "prod-eu-diff.md").write_text(diff_md + FOOTER)
+    schema = inferplan(ROOT, "schema")
+    (ROOT / "schema" / "inferplan-stack.schema.json").write_text(schema)
     print(f"wrote {OUT / 'prod-eu-plan.md'} and {OUT / 'prod-eu-diff.md'}")
 
 

@@ -168,11 +168,25 @@ class CatalogOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    models: tuple[ModelEntry, ...] = ()
-    gpus: tuple[GpuEntry, ...] = ()
-    instances: tuple[InstanceEntry, ...] = ()
-    instance_prices: tuple[InstancePrice, ...] = ()
-    quality_tiers: tuple[QualityTier, ...] = ()  # e.g. your own evaluation of a fine-tune
+    models: tuple[ModelEntry, ...] = Field(
+        default=(), max_length=1000, description="Model architectures (rows of catalog/models.csv)."
+    )
+    gpus: tuple[GpuEntry, ...] = Field(
+        default=(), max_length=1000, description="GPUs (rows of catalog/gpus.csv)."
+    )
+    instances: tuple[InstanceEntry, ...] = Field(
+        default=(), max_length=1000, description="Instance shapes (rows of catalog/instances.csv)."
+    )
+    instance_prices: tuple[InstancePrice, ...] = Field(
+        default=(),
+        max_length=10000,
+        description="On-demand prices per region (rows of catalog/aws_prices.csv).",
+    )
+    quality_tiers: tuple[QualityTier, ...] = Field(
+        default=(),
+        max_length=10000,
+        description="Quality tiers, e.g. your own evaluation of a fine-tune (rows of catalog/quality_tiers.csv).",
+    )
 
 
 def gpu_key(name: str) -> str:

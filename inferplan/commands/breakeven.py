@@ -18,7 +18,7 @@ from inferplan.stackfile import load_stack
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, help="stack name: reads stacks/Pulumi.<stack>.yaml")
     parser.add_argument(
-        "--out", type=Path, default=Path("breakeven.png"), help="PNG to write (default: %(default)s)"
+        "--out", type=Path, help="also draw the chart into this PNG (nothing is written without it)"
     )
     add_cache_argument(parser)
 
@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     plan = build_plan(loaded.stack, loaded.platform, prices_cache=requested_cache(args.prices_cache))
     costs, model = breakeven_model(plan)
     sys.stdout.write(render_text(plan.stack, costs, model))
+    if args.out is None:  # files go only where the user says
+        sys.stdout.write("  chart                    not drawn (pass --out FILE.png)\n")
+        return EXIT_OK
     out = plot_breakeven(
         model, args.out, title=f"inferplan · {plan.stack}: self-hosted vs API-only ({costs.api_only_model})"
     )

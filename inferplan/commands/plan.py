@@ -7,24 +7,41 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inferplan.cost import estimate
-from inferplan.errors import EXIT_OK, EXIT_POLICY, UserError
+from inferplan.errors import EXIT_OK, EXIT_POLICY, SpecInputError, UserError
 from inferplan.planner import build_plan
 from inferplan.preflight.prices_cache import USE_ENV, PriceCache, add_cache_argument, requested_cache
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.report.resources import ordered
 from inferplan.resources import ResourceRecord
 from inferplan.rules import Finding, evaluate_plan, evaluate_resources
-from inferplan.stackfile import load_stack, project_root
+from inferplan.stackfile import SpecErrors, load_stack, located, project_root
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, help="stack name: reads stacks/Pulumi.<stack>.yaml")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format",
+        choices=(*FORMATS, "tfplan-json"),
+        default="text",
+        help="output format (default: text); tfplan-json: the resources as a Terraform JSON plan "
+        "for Checkov, OPA/conftest and other Terraform-plan tools",
+    )
     parser.add_argument("--out", type=Path, help="also write Plan JSON v1 to this file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="what-if: change one spec value before validation (repeatable; the stack file is unchanged), "
+        "e.g. --set workloads[lead-scoring].calls_per_day=1e6 --set pools[h100].max_nodes=4",
+    )
     add_cache_argument(parser)
 
 
@@ -36,8 +53,14 @@ class Program:
     warnings: tuple[str, ...]
 
 
-def record_resources(stack: str, root: Path, cache: PriceCache | None = None) -> Program:
-    """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi)."""
+def record_resources(
+    stack: str, root: Path, config: Mapping[str, Any] | None = None, cache: PriceCache | None = None
+) -> Program:
+    """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi).
+
+    `config` (the stack's `config:` mapping, `--set` applied) is handed to the child on stdin, so the
+    program sees exactly the spec that was validated here; without it the child reads the stack file.
+    """
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
@@ -45,10 +68,14 @@ def record_resources(stack: str, root: Path, cache: PriceCache | None = None) ->
     env.pop(USE_ENV, None)
     if cache is not None:  # the program prices with the cache only because the user asked here
         env[USE_ENV] = str(cache.path)
+    command = [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)]
+    if config is not None:
+        command += ["--config", "-"]
     done = subprocess.run(
-        [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)],
+        command,
         cwd=root,
         env=env,
+        input=None if config is None else json.dumps(config, default=str),
         capture_output=True,
         text=True,
         check=False,
@@ -79,18 +106,25 @@ def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -
     return tuple(w for w in dict.fromkeys(warnings) if not any(w.startswith(v) for v in verdicts))
 
 
-def build_report(stack: str, root: Path | None = None, cache: PriceCache | None = None) -> PlanReport:
+def build_report(
+    stack: str, root: Path | None = None, overrides: Sequence[str] = (), cache: PriceCache | None = None
+) -> PlanReport:
     root = root or project_root()
-    loaded = load_stack(stack, root)
-    plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
-    # The program's policy gate stops on a mandatory failure before registering anything; judge the
-    # plan here first with the same rules, so the report can show every verdict instead of a bare error.
-    planned = estimate(plan)
+    loaded = load_stack(stack, root, overrides)
+    try:
+        plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
+        # The program's policy gate stops on a mandatory failure before registering anything; judge the
+        # plan here first with the same rules, so the report can show every verdict instead of a bare error.
+        planned = estimate(plan)
+    except SpecInputError as exc:  # found while sizing or pricing: placed in the file, or at its --set
+        raise SpecErrors([located(exc, stack, root, loaded.positions)]) from None
     findings = evaluate_plan(plan, planned)
     if any(f.blocking for f in findings):
-        return PlanReport(plan=plan, resources=(), findings=findings, costs=planned)
+        return PlanReport(
+            plan=plan, resources=(), findings=findings, costs=planned, overrides=loaded.overrides
+        )
     # Registration order varies from run to run; a stable order keeps plans of one spec identical.
-    program = record_resources(stack, root, cache)
+    program = record_resources(stack, root, loaded.config, cache)
     records = tuple(ordered(program.resources))
     costs = estimate(plan, records)
     findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
@@ -100,6 +134,7 @@ def build_report(stack: str, root: Path | None = None, cache: PriceCache | None 
         findings=findings,
         costs=costs,
         warnings=program_warnings(program.warnings, findings),
+        overrides=loaded.overrides,
     )
 
 
@@ -113,8 +148,14 @@ def write_output(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build_report(args.stack, cache=requested_cache(args.prices_cache))
+    report = build_report(args.stack, overrides=args.overrides, cache=requested_cache(args.prices_cache))
+    if args.format == "tfplan-json":
+        from inferplan.report.tfplan import render_tfplan
+
+        output = render_tfplan(report)
+    else:
+        output = render(report, args.format)
     if args.out:
         write_output(args.out, render(report, "json"))
-    sys.stdout.write(render(report, args.format))
+    sys.stdout.write(output)
     return EXIT_POLICY if report.blocked else EXIT_OK

@@ -154,7 +154,7 @@ def _assumptions(
         "worst case: pools at maxSize all month (spot hours at the on-demand price), frontier entries at "
         "monthly_cap_usd, request-linked items at the gateway rate limit all month",
         "break-even: the token mix is fixed and all workloads scale together; pools add nodes past max_nodes",
-        "owned_hardware: nothing is owned on AWS (seed 003's third bucket, kept at 0 for the comparison)",
+        "owned_hardware: nothing is owned on AWS (the third of the four cost buckets, kept at 0 for the comparison)",
     ]
     if prices.cache_note:
         out.append(f"instance prices from the {prices.cache_note}, under the stack's own prices")

@@ -9,6 +9,7 @@ win over it (`service_endpoints`), and without either botocore's own settings ap
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -80,7 +81,14 @@ def error_code(exc: ClientError) -> str:
 
 
 def error_message(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Message", "")).strip()
+    """The service's message on one line: an HTML error page (a proxy, a wrong endpoint) becomes its title."""
+    text = str(exc.response.get("Error", {}).get("Message", "")).strip()
+    if "<" in text and ">" in text:
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+        text = f"an HTML page: {text.strip()}"
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def describe(exc: BaseException, action: str, endpoint: str) -> str:

@@ -34,6 +34,7 @@ class PlanReport:
     findings: tuple[Finding, ...] = ()  # policy verdicts: plan rules + resource rules (inferplan.rules)
     costs: Costs | None = None  # priced on the recorded resources (or the plan's resource intents)
     warnings: tuple[str, ...] = ()  # what the Pulumi program warned about while registering
+    overrides: tuple[str, ...] = ()  # `--set PATH=VALUE` what-if edits applied to the stack file's spec
 
     @property
     def to_create(self) -> int:
@@ -71,10 +72,33 @@ def to_json(report: PlanReport) -> dict[str, Any]:
     }
     if report.costs is not None:
         out["costs"] = report.costs.to_json()
+        out["costs"]["warnings"] = costs_section.warnings(report.costs)
+    if report.overrides:
+        out["overrides"] = overrides_json(report.overrides)
     out["warnings"] = list(report.warnings)
     if plan.prices.cache_note:
         out["prices_cache"] = plan.prices.cache_note
     return out
+
+
+def overrides_json(arguments: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each `--set` as given, with the path and the value it set (Plan JSON `overrides`)."""
+    from inferplan.overrides import split
+
+    out = []
+    for argument in arguments:
+        path, value = split(argument)
+        text = "".join(
+            f"[{p}]" if isinstance(p, int) else (p if p.startswith("[") else f".{p}") for p in path
+        )
+        out.append({"set": argument, "path": text.lstrip("."), "value": value})
+    return out
+
+
+def overrides_line(report: PlanReport) -> str:
+    if not report.overrides:
+        return ""
+    return "What-if (--set, the stack file is unchanged): " + ", ".join(report.overrides)
 
 
 def warnings_text(report: PlanReport) -> str:
@@ -93,6 +117,7 @@ def render_text(report: PlanReport) -> str:
     plan = report.plan
     parts = [
         f"inferplan plan · stack {plan.stack} · {plan.region} · {plan.platform.environment}",
+        overrides_line(report),
         decision_section.render_text(plan, report.costs),
         resources_section.render_text(report.resources),
         sizing_section.render_text(plan.models, plan.pools),
@@ -110,6 +135,12 @@ def render_markdown(report: PlanReport) -> str:
     parts = [
         f"## inferplan plan: `{plan.stack}` ({plan.region}, {plan.platform.environment})",
         f"**{report.plan_line()}**" if report.blocked else f"**Plan: {report.to_create} to create.**",
+        (
+            "**What-if** (`--set`, the stack file is unchanged): "
+            + ", ".join(f"`{a}`" for a in report.overrides)
+        )
+        if report.overrides
+        else "",
         decision_section.render_markdown(plan, report.costs),
         policy_section.render_markdown(report.findings, plan),
         warnings_markdown(report),

@@ -60,9 +60,26 @@ def render_text(costs: Costs) -> str:
         parts = [f"{t} {_per(v)}" for t, v in o.per_target.items()]
         routed = f"; as routed {_per(o.routed_usd)}" if o.routed_usd is not None else ""
         out.append(f"  cost per accepted outcome, {o.workload}: " + ", ".join(parts) + routed)
+    out += [f"  warning: {w}" for w in warnings(costs)]
     out += [f"  note: {n}" for n in costs.notes]
     out += [f"  unpriced: {u}" for u in costs.unpriced]
+    if costs.assumptions:
+        out.append("  assumptions:")
+        out += [f"    - {a}" for a in costs.assumptions]
     return "\n".join(out)
+
+
+def warnings(costs: Costs) -> list[str]:
+    """What makes the comparison with API-only lean one way unseen (said once, in every format)."""
+    declared = any(
+        ln.bucket == "operations" and ln.resource_type == "" and ln.monthly_usd > 0 for ln in costs.lines
+    )
+    if declared:
+        return []
+    return [
+        "operations.monthly_usd is 0: staff, on-call and upgrade time is not counted, so self-hosting "
+        "looks cheaper than it is; set it (the fourth cost bucket)"
+    ]
 
 
 def render_markdown(costs: Costs) -> str:
@@ -83,8 +100,13 @@ def render_markdown(costs: Costs) -> str:
             per = ", ".join(f"{t} {_per(v)}" for t, v in o.per_target.items())
             routed = _per(o.routed_usd) if o.routed_usd is not None else "n/a"
             out.append(f"| {o.workload} | {per} | {routed} |")
-    if costs.notes or costs.unpriced:
+    if costs.notes or costs.unpriced or warnings(costs):
         out.append("")
+        out += [f"- warning: {w}" for w in warnings(costs)]
         out += [f"- note: {n}" for n in costs.notes]
         out += [f"- unpriced: {u}" for u in costs.unpriced]
+    if costs.assumptions:
+        out += ["", "<details><summary>Assumptions</summary>", ""]
+        out += [f"- {a}" for a in costs.assumptions]
+        out += ["", "</details>"]
     return "\n".join(out)

@@ -147,6 +147,18 @@ def autoscaler_capacity(
                     "a lower precision or more tensor parallelism, or relax the SLO",
                 )
             )
+        elif pool.nodes_needed >= pool.max_nodes:
+            # At the ceiling already at the declared peak: a lost node or a burst above it queues calls.
+            out.append(
+                finding(
+                    rule,
+                    "warn",
+                    pool.name,
+                    f"pool '{pool.name}' needs all {pool.max_nodes} of its max_nodes {pool.instance_type} nodes "
+                    f"at peak ({served}): no headroom for a failed node or a burst above the declared volume; "
+                    f"raise max_nodes to {pool.max_nodes + 1}",
+                )
+            )
         else:
             out.append(
                 finding(

@@ -170,11 +170,15 @@ def residency_dataflow(plan: Plan) -> tuple[Finding, ...]:
             out.append(finding(rule, "fail", workload, f"workload '{workload}': " + "; ".join(problems)))
             continue
         ends = ", ".join(f"{r.endpoint} ({'/'.join(r.regions)})" for r in found if r.allowed)
-        net = (
-            "its calls pass a router with a network path to the internet"
-            if workload in internet
-            else "no network path exists from it to the internet"
-        )
+        frontier = [r.endpoint for r in found if r.allowed and r.kind == "frontier"]
+        if workload not in internet:
+            net = "no network path exists from it to the internet"
+        elif frontier:
+            net = f"it may leave the VPC only to {', '.join(frontier)}, through NAT"
+        elif sensitivity in SENSITIVE:
+            net = f"the router refuses every frontier API for {sensitivity} data; its calls stay in the VPC"
+        else:
+            net = "the router sends its calls to self-hosted models only; they stay in the VPC"
         if dropped:
             out.append(
                 finding(

@@ -48,4 +48,6 @@ def test_imported_workloads_plan_end_to_end_with_what_should_move(
         chosen = next(o for o in w["options"] if o["target"] == w["chosen"])
         assert w["saving_usd"] == pytest.approx(w["current"]["monthly_usd"] - chosen["monthly_usd"], abs=0.01)
     assert "imported workload(s) spend $63.20/month on their APIs" in plan["decision"]["summary"]
-    assert {r["workload"]: r["target"] for r in plan["routes"]} == {w: d["chosen"] for w, d in decided.items()}
+    assert {r["workload"]: r["target"] for r in plan["routes"]} == {
+        w: d["chosen"] for w, d in decided.items()
+    }
