@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.spec import Platform, Sensitivity, subnet_prefix
+
+if TYPE_CHECKING:
+    from inferplan.front_door import FrontDoorPlan
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -26,7 +29,7 @@ NODE_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "ecr.dkr",
     "kms",
 )
-# The router reads frontier keys from Secrets Manager; only stacks with frontier entries need it.
+# The router task reads its master key (and any frontier keys) from Secrets Manager at start.
 SECRETS_ENDPOINT = "secretsmanager"
 # A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
 AUTOSCALING_ENDPOINT = "autoscaling"
@@ -134,6 +137,7 @@ class Plan:
     catalog: Catalog
     network: NetworkPlan
     routes: tuple[Route, ...]
+    front_door: FrontDoorPlan  # gateway routes, router task, config and secrets (inferplan.front_door)
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
     pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape resolved
 
@@ -164,7 +168,7 @@ def plan_network(platform: Platform) -> NetworkPlan:
     nat = net.egress == "nat"
     endpoints = (
         NODE_INTERFACE_ENDPOINTS
-        + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+        + (SECRETS_ENDPOINT,)
         + ((AUTOSCALING_ENDPOINT,) if any(p.warm_pool for p in platform.pools) else ())
     )
     return NetworkPlan(
@@ -198,6 +202,7 @@ def plan_routes(platform: Platform) -> tuple[Route, ...]:
 
 def build_plan(stack: str, platform: Platform, catalog: Catalog | None = None) -> Plan:
     """The one function from a validated spec to every decision downstream reads."""
+    from inferplan.front_door import plan_front_door  # it reads the constants of this module
     from inferplan.sizing.replicas import plan_models  # sizing builds ModelPlan/PoolPlan from this module
 
     merged = (catalog or builtin_catalog()).with_overrides(platform.catalog)
@@ -208,6 +213,7 @@ def build_plan(stack: str, platform: Platform, catalog: Catalog | None = None) -
         catalog=merged,
         network=plan_network(platform),
         routes=plan_routes(platform),
+        front_door=plan_front_door(stack, platform, merged),
         models=models,
         pools=pools,
     )

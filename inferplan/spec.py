@@ -24,6 +24,8 @@ SENSITIVITY_ORDER: tuple[Sensitivity, ...] = ("public", "internal", "confidentia
 # Names end up in AWS physical names (target groups allow 32 characters), so keep them short and DNS-safe.
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 NAME_RULE = "lower-case letters, digits and '-', starting with a letter, at most 20 characters"
+# An OAuth 2.0 scope token (RFC 6749 3.3): printable ASCII without space, '"' or '\\'.
+Scope = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")]
 
 
 class Strict(BaseModel):
@@ -137,6 +139,8 @@ class Workload(Strict):
     # Share of calls accepted without human rework, per route or fallback name (seed 003, Fig. 01).
     success_rate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
     rework_usd: float | None = Field(default=None, ge=0)  # human cost of fixing one rejected outcome
+    # JWT scopes of which a token needs one to call this workload (default: `inferplan/<name>`).
+    callers: tuple[Scope, ...] | None = Field(default=None, min_length=1)
 
 
 class Waiver(Strict):
@@ -165,6 +169,12 @@ class RouterSettings(Strict):
     # The LiteLLM proxy image (default: the pinned ghcr.io release). A stack without egress cannot
     # pull from ghcr.io: mirror the image to ECR and name it here.
     image: str | None = Field(default=None, min_length=1)
+    # Where the pinned LiteLLM image is pulled from when `image` is not set: `upstream` (ghcr.io, needs
+    # egress) or `ecr` (a repository `<stack>/litellm` the stack creates in its account's ECR, filled by
+    # the mirror step of docs/front-door.md).
+    registry: Literal["upstream", "ecr"] = "upstream"
+    # Requests per second one LiteLLM worker sustains (default: the measured catalog figure).
+    worker_capacity_rps: float | None = Field(default=None, gt=0, le=100_000)
 
 
 class Platform(Strict):

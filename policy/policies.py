@@ -40,6 +40,7 @@ from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
 from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
+from inferplan.rules.images import image_reachable
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, region_checks, residency_dataflow, residency_region
 from inferplan.rules.secrets import secrets_encrypted
@@ -320,6 +321,10 @@ def _gateway_timeout(records, context, limits, args):  # type: ignore[no-untyped
     return gateway_timeout(_needs_plan(context, args))
 
 
+def _image_reachable(records, context, limits, args):  # type: ignore[no-untyped-def]
+    return image_reachable(_needs_plan(context, args))
+
+
 def _gateway_auth(records, context, limits, args):  # type: ignore[no-untyped-def]
     return gateway_auth(records, limits.stack, limits.expects_gateway)
 
@@ -354,6 +359,7 @@ DESCRIPTIONS = {
     "gateway-auth": "Every API route has an authorizer; the stage throttles and writes access logs.",
     "gateway-timeout": "No workload's latency SLO lets a call run past the gateway's 30 s integration limit.",
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
+    "image-reachable": "Every container image (router, vLLM) can be pulled over the stack's own network.",
 }
 
 
@@ -371,6 +377,7 @@ def build_policies(
         "frontier-needs-egress": _frontier_needs_egress,
         "gateway-auth": _gateway_auth,
         "gateway-timeout": _gateway_timeout,
+        "image-reachable": _image_reachable,
     }
     resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []

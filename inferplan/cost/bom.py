@@ -17,12 +17,10 @@ from typing import Any
 
 from inferplan.plan import LOG_RETENTION_DAYS, Plan
 from inferplan.resources import ResourceRecord
-from inferplan.router_config import router_tasks
 
 # Sizes the components build with and this BOM prices; components import them from here so the two
-# cannot drift (the BOM-vs-recorded test checks they did not).
-ROUTER_CPU_UNITS = "1024"  # LiteLLM proxy task on Fargate: 1 vCPU
-ROUTER_MEMORY_MIB = "2048"  # 2 GB
+# cannot drift (the BOM-vs-recorded test checks they did not). The router's tasks, CPU and memory are
+# the plan's (`plan.front_door.router.sizing`), read by both the Router component and this BOM.
 ROOT_VOLUME_IOPS = 4000  # gp3 root volume of a GPU node (weights are read from it at start)
 ROOT_VOLUME_THROUGHPUT = 1000  # MB/s, gp3's maximum
 
@@ -139,6 +137,7 @@ def network_records(plan: Plan) -> list[ResourceRecord]:
 def edge_records(plan: Plan) -> list[ResourceRecord]:
     """Gateway, load balancer, router, secrets, the stack key, the weights bucket and their logs."""
     gateway, router = _tags(plan, "gateway"), _tags(plan, "router")
+    sizing = plan.front_door.router.sizing
     records = [
         ResourceRecord("aws:kms/key:Key", plan.name("key"), {"tags": _tags(plan, "encryption")}),
         ResourceRecord(
@@ -159,8 +158,8 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
             plan.name("router"),
             {
                 "requiresCompatibilities": ["FARGATE"],
-                "cpu": ROUTER_CPU_UNITS,
-                "memory": ROUTER_MEMORY_MIB,
+                "cpu": str(sizing.cpu_units),
+                "memory": str(sizing.memory_mib),
                 "tags": router,
             },
         ),
@@ -169,7 +168,7 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
             plan.name("router"),
             {
                 "launchType": "FARGATE",
-                "desiredCount": float(router_tasks(plan.platform)),
+                "desiredCount": float(sizing.tasks),
                 "networkConfiguration": {"assignPublicIp": False},
                 "tags": router,
             },
@@ -189,6 +188,13 @@ def edge_records(plan: Plan) -> list[ResourceRecord]:
         )
         for entry in {f.secret: f for f in plan.platform.frontier}.values()
     ]
+    records.append(
+        ResourceRecord(
+            "aws:secretsmanager/secret:Secret",
+            plan.name("router", "master-key"),
+            {"name": plan.front_door.router.master_key_secret, "kmsKeyId": "planned", "tags": router},
+        )
+    )
     return records
 
 

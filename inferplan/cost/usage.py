@@ -30,7 +30,7 @@ from inferplan.cost.model import CostLine, line
 from inferplan.cost.prices import ApiPrice, PriceBook
 from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
-from inferplan.router_config import fallback_allowed
+from inferplan.rules.egress import fallback_allowed
 from inferplan.spec import Frontier
 
 DEFAULT_API_ONLY = "anthropic/claude-sonnet-4-5"
@@ -93,7 +93,7 @@ def calls_per_month(plan: Plan, calls_per_day: float) -> float:
 def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
     """target (model or frontier name) -> workload -> calls per month.
 
-    A route or fallback the router refuses (`router_config.fallback_allowed`: e.g. confidential data
+    A route or fallback the router refuses (`rules.egress.fallback_allowed`: e.g. confidential data
     to a frontier API) carries nothing: the router never sends those calls, so nobody pays for them.
     """
     platform = plan.platform

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inferplan.plan import Plan
-from inferplan.router_config import fallback_allowed
+from inferplan.rules.egress import fallback_allowed
 
 SENSITIVITIES = ("public", "internal", "confidential", "regulated")
 # fill, stroke, text: green → blue → amber → red as the data gets more sensitive.

@@ -27,6 +27,7 @@ RULES: dict[str, Severity] = {
     "gateway-auth": "mandatory",
     "gateway-timeout": "advisory",
     "secrets-encrypted": "mandatory",
+    "image-reachable": "mandatory",
 }
 
 
