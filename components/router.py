@@ -1,6 +1,6 @@
 """The routing layer: the LiteLLM proxy on ECS Fargate behind the internal ALB's router listener.
 
-    ALB :ROUTER_LISTENER_PORT --rule /v1/*--> router target group (ip) --> tasks :ROUTER_PORT
+    ALB :ROUTER_LISTENER_PORT --rule /v1/chat/completions--> router target group (ip) --> tasks :ROUTER_PORT
     tasks --> ALB :MODELS_LISTENER_PORT (VLLM_BASE_URL) --> vLLM;  tasks --> frontier APIs via NAT
 
 Everything the router does is the plan's (`inferplan.front_door.RouterPlan`: image, tasks and workers,
@@ -14,7 +14,8 @@ new task definition revision and a rolling deployment.
 Frontier keys (the FallbackSecrets child) and LiteLLM's master key come from Secrets Manager through the
 task definition's `secrets`: ECS resolves them with the execution role when a task starts. The master
 key is generated once by `pulumi up` (kept as a Pulumi secret, never rotated by later runs); LiteLLM
-refuses to start without one, and with the admission check in place it opens nothing the ALB reaches.
+refuses to start without one, and with the admission check in place it opens nothing the ALB reaches
+(the listener rule forwards /v1/chat/completions only).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs, se
 from components.identity import deployer_principal_arns
 from components.load_balancer import fit_name
 from components.logs import stack_log_group
-from inferplan.front_door import HEALTH_PATH, RouterPlan, StoredObject
+from inferplan.front_door import HEALTH_PATH, ROUTER_CHAT_PATH, RouterPlan, StoredObject
 from inferplan.images import ECR_HOST
 from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT
 from inferplan.router_config import GUARD_ENV, VLLM_BASE_URL_ENV
@@ -556,10 +557,10 @@ class Router(pulumi.ComponentResource):
             listener_arn=self.args.router_listener_arn,
             priority=100,
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
-            # Only the OpenAI-compatible API; LiteLLM's admin routes stay unreachable from the gateway.
+            # Only the path the gateway's integrations send; LiteLLM's admin and UI routes stay unreachable.
             conditions=[
                 aws.lb.ListenerRuleConditionArgs(
-                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/v1/*"])
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=[ROUTER_CHAT_PATH])
                 )
             ],
             tags=self._tagged("router", "rule"),

@@ -506,7 +506,7 @@ def test_router_listener_forwards_the_openai_api_to_the_router_target_group(prod
     [action] = rule.inputs["actions"]
     assert action["type"] == "forward"
     assert action["targetGroupArn"] == arn(prod, "aws:lb/targetGroup:TargetGroup", "prod-eu-router-tg")
-    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/*"]}}]
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/chat/completions"]}}]
     [service] = of_type(prod, "aws:ecs/service:Service")
     [balancer] = service.inputs["loadBalancers"]
     assert balancer["targetGroupArn"] == action["targetGroupArn"]
