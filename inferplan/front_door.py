@@ -41,6 +41,10 @@ ROUTER_CHAT_PATH = "/v1/chat/completions"
 # LiteLLM's unauthenticated liveness endpoint (proxy/health_endpoints/_health_endpoints.py).
 HEALTH_PATH = "/health/liveliness"
 DEFAULT_SCOPE_PREFIX = "inferplan/"  # a Cognito-style `<resource server>/<scope>` name
+# With several workers uvicorn kills a worker that does not answer its supervisor's ping within
+# `timeout_worker_healthcheck` (default 5 s); a LiteLLM worker still importing under CPU contention can
+# miss that, and the task then restarts its workers forever (seen with 4 workers on 2 busy vCPUs).
+WORKER_HEALTHCHECK_TIMEOUT_S = 60
 
 
 Pairs = tuple[tuple[str, str], ...]
@@ -173,6 +177,14 @@ def gateway_route(workload: Workload) -> GatewayRoute:
     )
 
 
+def router_command(workers: int) -> tuple[str, ...]:
+    """The container's command (the image's entrypoint runs `litellm`)."""
+    command = ("--port", str(ROUTER_PORT), "--num_workers", str(workers))
+    if workers > 1:
+        command += ("--timeout_worker_healthcheck", str(WORKER_HEALTHCHECK_TIMEOUT_S))
+    return command
+
+
 def _guard_source() -> str:
     return resources.files("inferplan").joinpath("router_guard.py").read_text()
 
@@ -220,7 +232,7 @@ def plan_front_door(stack: str, platform: Platform, catalog: Catalog) -> FrontDo
                 }
             )
         ),
-        command=("--port", str(ROUTER_PORT), "--num_workers", str(sizing.workers_per_task)),
+        command=router_command(sizing.workers_per_task),
     )
     allowed = set(config.aliases)
     gateway_spec = platform.gateway

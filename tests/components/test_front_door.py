@@ -362,7 +362,9 @@ def test_router_runs_the_planned_tasks_and_size_in_the_private_subnets(record, s
     task = one(recording, "aws:ecs/taskDefinition:TaskDefinition", f"{stack}-router")
     assert (task.inputs["cpu"], task.inputs["memory"]) == (str(sizing.cpu_units), str(sizing.memory_mib))
     command = container(recording, stack)["command"]
-    assert command == ["--port", str(ROUTER_PORT), "--num_workers", str(sizing.workers_per_task)]
+    assert command[:4] == ["--port", str(ROUTER_PORT), "--num_workers", str(sizing.workers_per_task)]
+    # several workers: uvicorn must wait for a worker still importing LiteLLM (tests/router/test_proxy_process)
+    assert command[4:] == (["--timeout_worker_healthcheck", "60"] if sizing.workers_per_task > 1 else [])
 
 
 def test_spec_router_tasks_raises_the_floor(record):

@@ -241,7 +241,7 @@ class RouterProcess:
         )
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, timeout_s: float = 120.0) -> float:
+    def wait_ready(self, timeout_s: float = 300.0) -> float:
         """Seconds until /health/liveliness answers; raises with the log tail if the proxy exits first."""
         start = time.monotonic()
         while time.monotonic() - start < timeout_s:

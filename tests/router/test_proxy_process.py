@@ -1,7 +1,10 @@
 """The router as deployed, as a real LiteLLM proxy process over HTTP on 127.0.0.1 (one boot per module).
 
-The stack is prod-eu with one edit: contract-extraction is marked `regulated` (prod-eu has no regulated
-workload; its route, a self-hosted model, is unchanged). The program is recorded under mocks, and the
+The stack is prod-eu with two edits: contract-extraction is marked `regulated` (prod-eu has no regulated
+workload; its route, a self-hosted model, is unchanged), and `router.worker_capacity_rps: 50` so the
+planned task runs two workers rather than four (the multi-worker path, at half the boot time on a
+2-vCPU test machine). The gateway's routes and scopes are prod-eu's own (a test checks it). The
+program is recorded under mocks, and the
 proxy is started from what it registers (tests/router/proxy_process.py): the container's command and
 environment, a value for each of its `secrets`, the config and the admission check loaded from S3 by
 LiteLLM itself. vLLM and Anthropic are loopback servers that record every request; so is an "attacker"
@@ -53,6 +56,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
     config = stack_config("prod-eu")
     workloads = config["inferplan:platform"]["workloads"]
     next(w for w in workloads if w["name"] == REGULATED)["sensitivity"] = "regulated"
+    config["inferplan:platform"]["router"] = {"worker_capacity_rps": 50}  # 200 requests/s: 2 tasks x 2
     recording = record("prod-eu", config, ROOT / "__main__.py")
     assert not recording.failed, recording.errors
     deployed = deployed_router(recording)
@@ -87,9 +91,10 @@ def content(answer: dict[str, Any]) -> str:
 
 def test_boots_with_the_deployed_command_environment_and_secrets(front: Front) -> None:
     assert front.router.process.poll() is None  # it started (LiteLLM refuses to without a master key)
-    container = front.deployed.container
-    assert front.router.command[::2] == container["command"][::2]  # --port (ours), --num_workers (theirs)
-    assert front.router.command[3] == container["command"][3]
+    command = list(front.deployed.container["command"])
+    command[1] = front.router.command[1]  # only the port is ours
+    assert front.router.command == command
+    assert command[2:] == ["--num_workers", "2", "--timeout_worker_healthcheck", "60"]
     # Only where S3, vLLM and Anthropic are differs from the task's own environment.
     assert set(front.router.test_environment) == {
         "AWS_ENDPOINT_URL_S3",
@@ -207,6 +212,11 @@ def test_fallback_groups_are_not_listed(front: Front) -> None:
 
 
 # --- who may call what: the gateway's routes and scopes, then the router's check -----------------------
+
+
+def test_the_edit_leaves_prod_eu_s_gateway_routes_and_scopes_as_shipped(front: Front) -> None:
+    shipped = record("prod-eu", stack_config("prod-eu"), ROOT / "__main__.py")
+    assert GatewayEmulator(shipped, front.router).routes == front.gateway.routes
 
 
 def test_a_token_without_the_workload_scope_is_refused_by_the_gateway(front: Front) -> None:
