@@ -179,7 +179,7 @@ def gateway_route(workload: Workload) -> GatewayRoute:
 
 def router_command(workers: int) -> tuple[str, ...]:
     """The container's command (the image's entrypoint runs `litellm`)."""
-    command = ("--port", str(ROUTER_PORT), "--num_workers", str(workers))
+    command: tuple[str, ...] = ("--port", str(ROUTER_PORT), "--num_workers", str(workers))
     if workers > 1:
         command += ("--timeout_worker_healthcheck", str(WORKER_HEALTHCHECK_TIMEOUT_S))
     return command
