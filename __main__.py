@@ -100,7 +100,7 @@ for pool in plan.pools:
 router = Router(
     f"{stack}-routing",
     RouterArgs(
-        plan=plan,
+        router=plan.front_door.router,
         vpc_id=network.vpc.id,
         subnet_ids=network.private_subnet_ids,
         key_arn=key.key.arn,
@@ -112,7 +112,7 @@ router = Router(
 gateway = InferenceGateway(
     f"{stack}-gateway",
     InferenceGatewayArgs(
-        plan=plan,
+        gateway=plan.front_door.gateway,
         vpc_id=network.vpc.id,
         subnet_ids=network.private_subnet_ids,
         key_arn=key.key.arn,
@@ -122,10 +122,18 @@ gateway = InferenceGateway(
 )
 
 pulumi.export("gateway_url", gateway.url)
-# Per workload, what an application calls: `model` at `url` (OpenAI chat completions, with a JWT).
+# Per workload, what an application calls: `model` at `url` (OpenAI chat completions, with a JWT that
+# carries one of `scopes`).
 pulumi.export(
     "workloads",
-    {alias: {"model": alias, "url": gateway.endpoint("/v1/chat/completions")} for alias in router.aliases},
+    {
+        route.workload: {
+            "model": route.workload,
+            "url": gateway.endpoint(route.path),
+            "scopes": list(route.scopes),
+        }
+        for route in plan.front_door.gateway.routes
+    },
 )
 pulumi.export("vpc_id", network.vpc.id)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)

@@ -25,14 +25,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.identity import deployer_principal_arns
-from inferplan.plan import Plan
+from inferplan.front_door import FrontierSecretsPlan
 
 READ_ACTIONS = ("secretsmanager:GetSecretValue",)
 
 
 @dataclass
 class FallbackSecretsArgs:
-    plan: Plan
+    secrets: FrontierSecretsPlan
     key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
     reader_role_arn: pulumi.Input[str]  # the router's ECS execution role: the only reader
 
@@ -69,53 +69,60 @@ def secret_policy(secret_arn: str, reader_role_arn: str, also_exempt: Sequence[s
 
 class FallbackSecrets(pulumi.ComponentResource):
     secrets: dict[str, aws.secretsmanager.Secret]  # Secrets Manager name -> secret
+    arns: dict[str, pulumi.Output[str]]  # Secrets Manager name -> secret ARN
 
     def __init__(
         self, name: str, args: FallbackSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("inferplan:components:FallbackSecrets", name, None, opts)
-        plan = args.plan
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**plan.tags, "inferplan:component": "secrets"}
-        in_state = plan.platform.router.secrets_in_state
-        config = pulumi.Config("inferplan")
+        plan = args.secrets
+        tags = {**dict(plan.tags), "inferplan:component": "secrets"}
         exempt: list[str] = []
-        if in_state:
+        if plan.in_state:
             caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
             exempt = deployer_principal_arns(caller.arn)
-
-        self.secrets = {}
-        # Two frontier entries may share one key (same provider account): one secret each key.
-        for secret in dict.fromkeys(f.secret for f in plan.platform.frontier):
-            secret_name = plan.secret_name(secret)
-            resource = aws.secretsmanager.Secret(
-                plan.name(secret),
-                name=secret_name,
-                description=f"inferplan {plan.stack}: frontier API key '{secret}', read by the router only",
-                kms_key_id=args.key_arn,
-                tags={**tags, "Name": secret_name},
-                opts=child,
-            )
-            aws.secretsmanager.SecretPolicy(
-                plan.name(secret, "policy"),
-                secret_arn=resource.arn,
-                policy=pulumi.Output.all(resource.arn, args.reader_role_arn).apply(
-                    lambda arns: secret_policy(arns[0], arns[1], exempt)
-                ),
-                block_public_policy=True,
-                opts=child,
-            )
-            if in_state:
-                value = config.get_secret(secret)
-                if value is None:
-                    raise pulumi.RunError(
-                        f"router.secrets_in_state is true but inferplan:{secret} is not set "
-                        f"(run `pulumi config set --secret {secret} <key> --stack {plan.stack}`)"
-                    )
-                aws.secretsmanager.SecretVersion(
-                    plan.name(secret, "value"), secret_id=resource.id, secret_string=value, opts=child
-                )
-            self.secrets[secret_name] = resource
-
+        self.secrets = {
+            secret_name: self._secret(plan, key, secret_name, args, tags, exempt)
+            for key, secret_name in plan.secrets  # two frontier entries may share one key: one secret
+        }
         self.arns = {secret_name: s.arn for secret_name, s in self.secrets.items()}
         self.register_outputs({"secret_arns": self.arns})
+
+    def _secret(
+        self,
+        plan: FrontierSecretsPlan,
+        key: str,
+        secret_name: str,
+        args: FallbackSecretsArgs,
+        tags: dict[str, str],
+        exempt: Sequence[str],
+    ) -> aws.secretsmanager.Secret:
+        child = pulumi.ResourceOptions(parent=self)
+        resource = aws.secretsmanager.Secret(
+            plan.name(key),
+            name=secret_name,
+            description=f"inferplan {plan.stack}: frontier API key '{key}', read by the router only",
+            kms_key_id=args.key_arn,
+            tags={**tags, "Name": secret_name},
+            opts=child,
+        )
+        aws.secretsmanager.SecretPolicy(
+            plan.name(key, "policy"),
+            secret_arn=resource.arn,
+            policy=pulumi.Output.all(resource.arn, args.reader_role_arn).apply(
+                lambda arns: secret_policy(arns[0], arns[1], exempt)
+            ),
+            block_public_policy=True,
+            opts=child,
+        )
+        if plan.in_state:
+            value = pulumi.Config("inferplan").get_secret(key)
+            if value is None:
+                raise pulumi.RunError(
+                    f"router.secrets_in_state is true but inferplan:{key} is not set "
+                    f"(run `pulumi config set --secret {key} <key> --stack {plan.stack}`)"
+                )
+            aws.secretsmanager.SecretVersion(
+                plan.name(key, "value"), secret_id=resource.id, secret_string=value, opts=child
+            )
+        return resource

@@ -1,12 +1,16 @@
-"""The one public door: an API Gateway HTTP API that authenticates, throttles and logs every call.
+"""The one public door: an API Gateway HTTP API that authenticates, authorizes, throttles and logs.
 
-    client --HTTPS + JWT--> HTTP API ($default stage) --VPC link--> internal ALB :ROUTER_LISTENER_PORT
+    client --HTTPS + JWT--> POST /<workload>/v1/chat/completions (scopes of that workload)
+        --integration of that workload (VPC link)--> internal ALB :ROUTER_LISTENER_PORT /v1/chat/completions
+           with X-Inferplan-Workload: <workload> (overwritten, whatever the client sent)
 
-Every route carries the JWT authorizer (issuer and audiences from `gateway.jwt`); there is no other
-route and no quick-create `target`. The integration strips MODEL_HEADER, so a client cannot ask the
-ALB for a model's target group (the gateway reaches only the router listener anyway; this is the
-second lock). Throttling is the stage default from `gateway.rate_limit`; access logs go as JSON to an
-encrypted log group.
+Every route is one workload's (`inferplan.front_door.GatewayPlan.routes`): its JWT authorizer checks
+issuer and audience, and the route requires one of the workload's `callers` scopes, so a token without
+it gets 403 before anything reaches the VPC. Its integration overwrites the path and the workload
+header the router's admission check compares with the body's `model`, so a token for one workload
+cannot name another, nor a fallback group. There is no other route and no quick-create `target`.
+Throttling is the stage default from `gateway.rate_limit`; access logs go as JSON to an encrypted log
+group.
 
 An HTTP API waits at most 30 s for its integration and buffers the response (no streaming), so a
 workload whose calls take longer must be called from inside the VPC or through another front door.
@@ -22,10 +26,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.logs import stack_log_group
-from inferplan.plan import GATEWAY_TIMEOUT_MS, MODEL_HEADER, ROUTER_LISTENER_PORT, Plan
+from inferplan.front_door import GatewayPlan, GatewayRoute
+from inferplan.plan import ROUTER_LISTENER_PORT
 
-ROUTES = ("POST /v1/{proxy+}", "GET /v1/models")
-INTEGRATION_TIMEOUT_MS = GATEWAY_TIMEOUT_MS  # the HTTP API maximum
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
@@ -47,7 +50,7 @@ ACCESS_LOG_FORMAT = {
 
 @dataclass
 class InferenceGatewayArgs:
-    plan: Plan
+    gateway: GatewayPlan
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets the VPC link lands in
     key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
@@ -61,30 +64,45 @@ class InferenceGateway(pulumi.ComponentResource):
     authorizer: aws.apigatewayv2.Authorizer
     routes: list[aws.apigatewayv2.Route]
     url: pulumi.Output[str]  # https://<custom domain> or the API's execute-api endpoint
+    domain_target: pulumi.Output[str] | None  # where the custom domain's DNS record points
 
     def __init__(
         self, name: str, args: InferenceGatewayArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("inferplan:components:InferenceGateway", name, None, opts)
-        plan = args.plan
-        spec = plan.platform.gateway
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**plan.tags, "inferplan:component": "gateway"}
-
-        def tagged(name: str) -> dict[str, str]:
-            return {**tags, "Name": name}
-
+        self.plan = plan = args.gateway
+        self.args = args
+        self.tags = {**dict(plan.tags), "inferplan:component": "gateway"}
         log_group = stack_log_group(
             plan.name("gateway", "logs"),
             plan.stack,
             "gateway",
             args.key_arn,
-            tagged(plan.name("gateway", "logs")),
+            self._tagged("gateway", "logs"),
             self,
         )
+        link = self._vpc_link()
+        self.api, self.authorizer = self._api()
+        self.routes = [self._route(route, link) for route in plan.routes]
+        self.stage = self._stage(log_group)
+        self.url, self.domain_target = self._domain()
+        self.register_outputs({"url": self.url, "api_id": self.api.id, "stage": self.stage.name})
 
-        # --- into the VPC: the link's ENIs may open connections to the ALB's router listener only ---
-        link_group = aws.ec2.SecurityGroup(
+    def endpoint(self, path: str) -> pulumi.Output[str]:
+        """The public URL of `path` (e.g. `/lead-scoring/v1/chat/completions`)."""
+        return self.url.apply(lambda base: base.rstrip("/") + path)
+
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+    def _tagged(self, *parts: str) -> dict[str, str]:
+        return {**self.tags, "Name": self.plan.name(*parts)}
+
+    # --- into the VPC: the link's ENIs may open connections to the ALB's router listener only ---------
+
+    def _vpc_link(self) -> aws.apigatewayv2.VpcLink:
+        plan, args = self.plan, self.args
+        group = aws.ec2.SecurityGroup(
             plan.name("gateway", "vpc-link-sg"),
             name=plan.name("gateway-vpc-link"),
             vpc_id=args.vpc_id,
@@ -98,142 +116,146 @@ class InferenceGateway(pulumi.ComponentResource):
                     description="the ALB's router listener",
                 )
             ],
-            tags=tagged(plan.name("gateway-vpc-link")),
-            opts=child,
+            tags=self._tagged("gateway-vpc-link"),
+            opts=self._child(),
         )
         aws.vpc.SecurityGroupIngressRule(
             plan.name("alb-from-gateway"),
             security_group_id=args.alb_security_group_id,
-            referenced_security_group_id=link_group.id,
+            referenced_security_group_id=group.id,
             ip_protocol="tcp",
             from_port=ROUTER_LISTENER_PORT,
             to_port=ROUTER_LISTENER_PORT,
             description="API gateway VPC link to the router listener",
-            tags=tagged(plan.name("alb-from-gateway")),
-            opts=child,
+            tags=self._tagged("alb-from-gateway"),
+            opts=self._child(),
         )
-        link = aws.apigatewayv2.VpcLink(
+        return aws.apigatewayv2.VpcLink(
             plan.name("gateway", "vpc-link"),
             name=plan.name("gateway"),
-            security_group_ids=[link_group.id],
+            security_group_ids=[group.id],
             subnet_ids=list(args.subnet_ids),
-            tags=tagged(plan.name("gateway")),
-            opts=child,
+            tags=self._tagged("gateway"),
+            opts=self._child(),
         )
 
-        # --- the API -------------------------------------------------------------------------------
-        self.api = aws.apigatewayv2.Api(
+    # --- the API, its authorizer, one route and integration per workload -----------------------------
+
+    def _api(self) -> tuple[aws.apigatewayv2.Api, aws.apigatewayv2.Authorizer]:
+        plan = self.plan
+        api = aws.apigatewayv2.Api(
             plan.name("api"),
             name=plan.name("gateway"),
             protocol_type="HTTP",
-            description=f"inferplan {plan.stack}: OpenAI-compatible inference, one model alias per workload",
+            description=f"inferplan {plan.stack}: OpenAI-compatible inference, one route per workload",
             # With a custom domain, clients use it (and its TLS policy); the default endpoint is off.
-            disable_execute_api_endpoint=spec.domain is not None,
-            tags=tagged(plan.name("gateway")),
-            opts=child,
+            disable_execute_api_endpoint=plan.domain_name is not None,
+            tags=self._tagged("gateway"),
+            opts=self._child(),
         )
-        self.authorizer = aws.apigatewayv2.Authorizer(
+        authorizer = aws.apigatewayv2.Authorizer(
             plan.name("gateway", "jwt"),
-            api_id=self.api.id,
+            api_id=api.id,
             name=plan.name("jwt"),
             authorizer_type="JWT",
             identity_sources=["$request.header.Authorization"],
             jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
-                issuer=spec.jwt.issuer, audiences=list(spec.jwt.audience)
+                issuer=plan.issuer, audiences=list(plan.audiences)
             ),
-            opts=child,
+            opts=self._child(),
         )
+        return api, authorizer
+
+    def _route(self, route: GatewayRoute, link: aws.apigatewayv2.VpcLink) -> aws.apigatewayv2.Route:
+        plan = self.plan
         integration = aws.apigatewayv2.Integration(
-            plan.name("gateway", "router"),
+            plan.name("integration", route.slug),
             api_id=self.api.id,
-            description="the router listener of the internal ALB, over the VPC link",
+            description=f"workload {route.workload}: the router listener of the internal ALB, over the VPC link",
             integration_type="HTTP_PROXY",
-            integration_method="ANY",
-            integration_uri=args.router_listener_arn,
+            integration_method="POST",
+            integration_uri=self.args.router_listener_arn,
             connection_type="VPC_LINK",
             connection_id=link.id,
             payload_format_version="1.0",  # the only one HTTP_PROXY takes
-            timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
-            request_parameters={f"remove:header.{MODEL_HEADER.lower()}": "''"},
-            opts=child,
+            timeout_milliseconds=plan.integration_timeout_ms,
+            request_parameters=dict(route.request_parameters),
+            opts=self._child(),
         )
-        self.routes = [
-            aws.apigatewayv2.Route(
-                plan.name("route", route_slug(key)),
-                api_id=self.api.id,
-                route_key=key,
-                authorization_type="JWT",
-                authorizer_id=self.authorizer.id,
-                target=integration.id.apply(lambda i: f"integrations/{i}"),
-                opts=child,
-            )
-            for key in ROUTES
-        ]
-        self.stage = aws.apigatewayv2.Stage(
+        return aws.apigatewayv2.Route(
+            plan.name("route", route_slug(route.route_key)),
+            api_id=self.api.id,
+            route_key=route.route_key,
+            authorization_type="JWT",
+            authorizer_id=self.authorizer.id,
+            authorization_scopes=list(route.scopes),
+            target=integration.id.apply(lambda i: f"integrations/{i}"),
+            opts=self._child(),
+        )
+
+    def _stage(self, log_group: aws.cloudwatch.LogGroup) -> aws.apigatewayv2.Stage:
+        plan = self.plan
+        return aws.apigatewayv2.Stage(
             plan.name("gateway", "stage"),
             api_id=self.api.id,
             name="$default",
             auto_deploy=True,
             default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=spec.rate_limit.requests_per_second,
-                throttling_burst_limit=spec.rate_limit.burst,
+                throttling_rate_limit=plan.rate_limit_rps,
+                throttling_burst_limit=plan.burst,
                 detailed_metrics_enabled=True,
             ),
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
                 destination_arn=log_group.arn, format=json.dumps(ACCESS_LOG_FORMAT)
             ),
-            tags=tagged(plan.name("gateway")),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.routes),
+            tags=self._tagged("gateway"),
+            opts=self._child(self.routes),
         )
 
-        # --- optional custom domain ----------------------------------------------------------------
-        self.domain_target: pulumi.Output[str] | None = None
-        if spec.domain is None:
-            self.url = self.api.api_endpoint
+    # --- optional custom domain --------------------------------------------------------------------------
+
+    def _domain(self) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
+        plan = self.plan
+        if plan.domain_name is None:
+            return self.api.api_endpoint, None
+        certificate_arn: pulumi.Input[str]
+        if plan.certificate_arn:
+            certificate_arn = plan.certificate_arn
         else:
-            certificate_arn: pulumi.Input[str]
-            if spec.domain.certificate_arn:
-                certificate_arn = spec.domain.certificate_arn
-            else:
-                # An ACM certificate validated by DNS: `pulumi up` waits until its CNAME is published.
-                certificate = aws.acm.Certificate(
-                    plan.name("gateway", "certificate"),
-                    domain_name=spec.domain.name,
-                    validation_method="DNS",
-                    tags=tagged(spec.domain.name),
-                    opts=child,
-                )
-                certificate.domain_validation_options.apply(_log_validation_records)
-                certificate_arn = aws.acm.CertificateValidation(
-                    plan.name("gateway", "certificate-validation"),
-                    certificate_arn=certificate.arn,
-                    opts=child,
-                ).certificate_arn
-            domain = aws.apigatewayv2.DomainName(
-                plan.name("gateway", "domain"),
-                domain_name=spec.domain.name,
-                domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
-                    certificate_arn=certificate_arn, endpoint_type="REGIONAL", security_policy="TLS_1_2"
-                ),
-                tags=tagged(spec.domain.name),
-                opts=child,
+            # An ACM certificate validated by DNS: `pulumi up` waits until its CNAME is published.
+            certificate = aws.acm.Certificate(
+                plan.name("gateway", "certificate"),
+                domain_name=plan.domain_name,
+                validation_method="DNS",
+                tags={**self.tags, "Name": plan.domain_name},
+                opts=self._child(),
             )
-            aws.apigatewayv2.ApiMapping(
-                plan.name("gateway", "mapping"),
-                api_id=self.api.id,
-                domain_name=domain.id,
-                stage=self.stage.name,
-                opts=child,
-            )
-            self.url = pulumi.Output.from_input(f"https://{spec.domain.name}")
-            # Point the domain's DNS (CNAME or alias) here.
-            self.domain_target = domain.domain_name_configuration.target_domain_name
-
-        self.register_outputs({"url": self.url, "api_id": self.api.id, "stage": self.stage.name})
-
-    def endpoint(self, path: str) -> pulumi.Output[str]:
-        """The public URL of `path` (e.g. `/v1/chat/completions`)."""
-        return self.url.apply(lambda base: base.rstrip("/") + path)
+            certificate.domain_validation_options.apply(_log_validation_records)
+            certificate_arn = aws.acm.CertificateValidation(
+                plan.name("gateway", "certificate-validation"),
+                certificate_arn=certificate.arn,
+                opts=self._child(),
+            ).certificate_arn
+        domain = aws.apigatewayv2.DomainName(
+            plan.name("gateway", "domain"),
+            domain_name=plan.domain_name,
+            domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
+                certificate_arn=certificate_arn, endpoint_type="REGIONAL", security_policy="TLS_1_2"
+            ),
+            tags={**self.tags, "Name": plan.domain_name},
+            opts=self._child(),
+        )
+        aws.apigatewayv2.ApiMapping(
+            plan.name("gateway", "mapping"),
+            api_id=self.api.id,
+            domain_name=domain.id,
+            stage=self.stage.name,
+            opts=self._child(),
+        )
+        # Point the domain's DNS (CNAME or alias) at the returned target.
+        return pulumi.Output.from_input(f"https://{plan.domain_name}"), (
+            domain.domain_name_configuration.target_domain_name
+        )
 
 
 def route_slug(route_key: str) -> str:

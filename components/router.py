@@ -1,30 +1,28 @@
 """The routing layer: the LiteLLM proxy on ECS Fargate behind the internal ALB's router listener.
 
-    ALB :ROUTER_LISTENER_PORT --rule /v1/*--> router target group (ip) --> tasks :ROUTER_PORT
+    ALB :ROUTER_LISTENER_PORT --rule /v1/chat/completions--> router target group (ip) --> tasks :ROUTER_PORT
     tasks --> ALB :MODELS_LISTENER_PORT (VLLM_BASE_URL) --> vLLM;  tasks --> frontier APIs via NAT
 
-What the proxy does is `inferplan.router_config` (generated from the Plan, reviewed with
-`python -m inferplan router-config`); this component only ships it: the YAML goes to a small
-KMS-encrypted bucket that the task role alone may read, and LiteLLM loads it at start-up from
-LITELLM_CONFIG_BUCKET_NAME / LITELLM_CONFIG_BUCKET_OBJECT_KEY (litellm/proxy/proxy_server.py,
-ProxyConfig.load_config). The config's hash is in the task's environment, so a changed config is a new
-task definition revision and a rolling deployment.
+Everything the router does is the plan's (`inferplan.front_door.RouterPlan`: image, tasks and workers,
+CPU and memory, the LiteLLM config, the admission check, secrets and environment); this component only
+builds it. The config and the admission check (`inferplan/router_guard.py`) go to a small KMS-encrypted
+bucket only the task role may read; the stock LiteLLM image loads the config at start-up from
+LITELLM_CONFIG_BUCKET_NAME / LITELLM_CONFIG_BUCKET_OBJECT_KEY and the check from the `s3://` URL the
+config's `custom_auth` names (GUARD_ENV). Their hashes are in the task's environment, so a change is a
+new task definition revision and a rolling deployment.
 
-Frontier keys come from Secrets Manager (the FallbackSecrets child) through the task definition's
-`secrets`: ECS resolves them with the execution role when a task starts; they are never environment
-values in the task definition, the config, or Pulumi state (unless the stack opts in).
-
-One uvicorn worker per task on purpose: LiteLLM counts provider spend in process memory and the config
-splits each provider's monthly cap over the tasks, so more workers per task would multiply the cap.
-The proxy has no master key: the API gateway authenticates every call (JWT) and the ALB is reachable
-only from the gateway's VPC link and the router itself.
+Frontier keys (the FallbackSecrets child) and LiteLLM's master key come from Secrets Manager through the
+task definition's `secrets`: ECS resolves them with the execution role when a task starts. The master
+key is generated once by `pulumi up` (kept as a Pulumi secret, never rotated by later runs); LiteLLM
+refuses to start without one, and with the admission check in place it opens nothing the ALB reaches
+(the listener rule forwards /v1/chat/completions only).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,26 +31,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components.buckets import private_bucket
-from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs
+from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs, secret_policy
 from components.identity import deployer_principal_arns
 from components.logs import stack_log_group
-from inferplan.intents import ROUTER_CPU_UNITS, ROUTER_MEMORY_MIB
+from inferplan.front_door import HEALTH_PATH, ROUTER_CHAT_PATH, RouterPlan, StoredObject
+from inferplan.images import ECR_HOST
 from inferplan.names import fit_name
-from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT, Plan
-from inferplan.router_config import VLLM_BASE_URL_ENV, router_config, router_tasks
+from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT
+from inferplan.router_config import GUARD_ENV, VLLM_BASE_URL_ENV
 
-# Pinned to the LiteLLM the tests load our config with (requirements-dev.txt); release images are
-# tagged `v<version>` on ghcr.io. Stacks without egress must mirror it to ECR and set `router.image`.
-LITELLM_VERSION = "1.106.2"
-LITELLM_IMAGE = f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
 CONTAINER = "litellm"
-CONFIG_OBJECT_KEY = "litellm/config.yaml"
-# LiteLLM's unauthenticated liveness endpoint (proxy/health_endpoints/_health_endpoints.py).
-HEALTH_PATH = "/health/liveliness"
 # The gateway gives up on a call after 30 s (the HTTP API integration limit), so a draining task
 # needs little longer than that to finish what it is serving.
 DEREGISTRATION_DELAY_S = 35
-ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 
 
 def config_bucket_name(name_prefix: str, account: str) -> str:
@@ -66,9 +57,20 @@ def _policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [s for s in statements if s]})
 
 
+def _ecs_tasks_trust(account: str) -> str:
+    return _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }
+    )
+
+
 @dataclass
 class RouterArgs:
-    plan: Plan
+    router: RouterPlan
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets, one per AZ
     key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
@@ -86,241 +88,330 @@ class Router(pulumi.ComponentResource):
     target_group: aws.lb.TargetGroup
     config_bucket: aws.s3.Bucket
     secrets: FallbackSecrets | None
+    repository: aws.ecr.Repository | None  # the stack's mirror of the router image, when planned
     aliases: tuple[str, ...]  # the model names applications call (one per routed workload)
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:Router", name, None, opts)
-        plan = args.plan
-        child = pulumi.ResourceOptions(parent=self)
+        self.plan = plan = args.router
+        self.args = args
+        self.aliases = plan.aliases
+        self.tags = {**dict(plan.tags), "inferplan:component": "router"}
         invoke = pulumi.InvokeOptions(parent=self)
-        tags = {**plan.tags, "inferplan:component": "router"}
         identity = aws.get_caller_identity(opts=invoke)
-        account, partition = identity.account_id, aws.get_partition(opts=invoke).partition
-        region = plan.region
-        config = router_config(plan)
-        self.aliases = config.aliases
-        image = plan.platform.router.image or LITELLM_IMAGE
-        if not plan.network.egress and not ECR_IMAGE.match(image):
-            pulumi.log.warn(
-                f"network.egress is none, so the router cannot pull {image}; mirror it to ECR in "
-                f"{region} and set router.image to the ECR image",
-                resource=self,
-            )
+        self.account, self.partition = identity.account_id, aws.get_partition(opts=invoke).partition
+        self.deployer = deployer_principal_arns(identity.arn)
+        self.image = plan.image.uri(self.account)
 
-        def tagged(name: str) -> dict[str, str]:
-            return {**tags, "Name": name}
-
-        # --- logs and the ECS cluster -------------------------------------------------------------
         log_group = stack_log_group(
             plan.name("router", "logs"),
             plan.stack,
             "router",
             args.key_arn,
-            tagged(plan.name("router", "logs")),
+            self._tagged("router", "logs"),
             self,
         )
         cluster = aws.ecs.Cluster(
             plan.name("router", "cluster"),
             name=plan.name("router"),
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
-            tags=tagged(plan.name("router")),
-            opts=child,
+            tags=self._tagged("router"),
+            opts=self._child(),
+        )
+        self.execution_role, self.task_role = self._roles()
+        self.repository = self._mirror_repository()
+        injected = self._secrets()
+        objects = self._config_store()
+        execution_policy = self._execution_policy(log_group, injected)
+        task_policy = self._task_policy()
+        self.security_group = self._network()
+        self.task_definition = self._task_definition(log_group, injected, objects)
+        self.target_group, rule = self._load_balancing()
+        self.service = self._service(cluster, [rule, execution_policy, task_policy])
+
+        self.register_outputs(
+            {
+                "service_name": self.service.name,
+                "task_definition_arn": self.task_definition.arn,
+                "config_bucket": self.config_bucket.bucket,
+                "security_group_id": self.security_group.id,
+                "target_group_arn": self.target_group.arn,
+            }
         )
 
-        # --- roles: the execution role starts the task, the task role is what LiteLLM runs as ------
-        def ecs_tasks_trust() -> str:
-            return _policy(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                }
-            )
+    # --- helpers ---------------------------------------------------------------------------------
 
-        self.execution_role = aws.iam.Role(
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+    def _tagged(self, *parts: str) -> dict[str, str]:
+        return {**self.tags, "Name": self.plan.name(*parts)}
+
+    # --- roles: the execution role starts the task, the task role is what LiteLLM runs as --------------
+
+    def _roles(self) -> tuple[aws.iam.Role, aws.iam.Role]:
+        plan = self.plan
+        execution = aws.iam.Role(
             plan.name("router", "execution"),
             name=fit_name(plan.name("router", "execution"), 64),
-            description=f"inferplan {plan.stack}: start router tasks (image, frontier keys, logs)",
-            assume_role_policy=ecs_tasks_trust(),
-            tags=tagged(plan.name("router", "execution")),
-            opts=child,
+            description=f"inferplan {plan.stack}: start router tasks (image, keys, logs)",
+            assume_role_policy=_ecs_tasks_trust(self.account),
+            tags=self._tagged("router", "execution"),
+            opts=self._child(),
         )
-        self.task_role = aws.iam.Role(
+        task = aws.iam.Role(
             plan.name("router", "task"),
             name=fit_name(plan.name("router", "task"), 64),
-            description=f"inferplan {plan.stack}: the LiteLLM proxy (reads its config object)",
-            assume_role_policy=ecs_tasks_trust(),
-            tags=tagged(plan.name("router", "task")),
-            opts=child,
+            description=f"inferplan {plan.stack}: the LiteLLM proxy (reads its config and admission check)",
+            assume_role_policy=_ecs_tasks_trust(self.account),
+            tags=self._tagged("router", "task"),
+            opts=self._child(),
+        )
+        return execution, task
+
+    # --- the router image mirror (router.registry: ecr) -----------------------------------------------
+
+    def _mirror_repository(self) -> aws.ecr.Repository | None:
+        image = self.plan.image
+        if not image.created_by_stack:
+            return None
+        return aws.ecr.Repository(
+            self.plan.name("router", "image"),
+            name=image.repository,
+            image_tag_mutability="IMMUTABLE",  # the mirrored tag is what was reviewed; it cannot move
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=self.args.key_arn
+                )
+            ],
+            tags=self._tagged("router", "image"),
+            opts=self._child(),
         )
 
-        # --- frontier keys: readable by the execution role only ------------------------------------
+    # --- secrets: frontier keys and the master key, readable by the execution role only ---------------
+
+    def _secrets(self) -> dict[str, pulumi.Output[str]]:
+        """Environment variable -> secret ARN, for the task definition's `secrets`."""
+        plan = self.plan
         self.secrets = (
             FallbackSecrets(
                 plan.name("fallback-secrets"),
-                FallbackSecretsArgs(plan=plan, key_arn=args.key_arn, reader_role_arn=self.execution_role.arn),
-                opts=child,
+                FallbackSecretsArgs(
+                    secrets=plan.frontier_secrets,
+                    key_arn=self.args.key_arn,
+                    reader_role_arn=self.execution_role.arn,
+                ),
+                opts=self._child(),
             )
-            if plan.platform.frontier
+            if plan.frontier_secrets is not None
             else None
         )
-        injected = (
-            {env: self.secrets.arns[secret] for env, secret in config.secret_env} if self.secrets else {}
-        )
+        arns: dict[str, pulumi.Output[str]] = dict(self.secrets.arns) if self.secrets else {}
+        arns[plan.master_key_secret] = self._master_key()
+        return {env: arns[name] for env, name in plan.secret_env}
 
-        # --- the config object ---------------------------------------------------------------------
-        config_yaml = config.to_yaml()
-        config_store = private_bucket(
-            plan.name("router-config"),
-            config_bucket_name(plan.stack, account),
-            args.key_arn,
-            tagged(plan.name("router-config")),
-            self,
-            force_destroy=True,  # it only ever holds the generated config
+    def _master_key(self) -> pulumi.Output[str]:
+        plan = self.plan
+        secret = aws.secretsmanager.Secret(
+            plan.name("router", "master-key"),
+            name=plan.master_key_secret,
+            description=f"inferplan {plan.stack}: LiteLLM's master key, read by the router only",
+            kms_key_id=self.args.key_arn,
+            tags={**self.tags, "Name": plan.master_key_secret},
+            opts=self._child(),
         )
-        self.config_bucket = bucket = config_store.bucket
-        public_block = config_store.public_block
-        readers = [self.task_role.arn]
-        deployer = deployer_principal_arns(identity.arn)
-        bucket_policy = aws.s3.BucketPolicy(
+        aws.secretsmanager.SecretPolicy(
+            plan.name("router", "master-key-policy"),
+            secret_arn=secret.arn,
+            policy=pulumi.Output.all(secret.arn, self.execution_role.arn).apply(
+                lambda arns: secret_policy(arns[0], arns[1], self.deployer)
+            ),
+            block_public_policy=True,
+            opts=self._child(),
+        )
+        aws.secretsmanager.SecretVersion(
+            plan.name("router", "master-key-value"),
+            secret_id=secret.id,
+            # Generated on the first `pulumi up` and kept: later runs leave the stored value alone.
+            secret_string=pulumi.Output.secret(f"sk-{secrets.token_urlsafe(32)}"),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secret_string"]),
+        )
+        return secret.arn
+
+    # --- the config bucket: the LiteLLM config and the admission check ---------------------------------
+
+    def _config_store(self) -> list[aws.s3.BucketObjectv2]:
+        plan, args = self.plan, self.args
+        store = private_bucket(
+            plan.name("router-config"),
+            config_bucket_name(plan.stack, self.account),
+            args.key_arn,
+            self._tagged("router-config"),
+            self,
+            force_destroy=True,  # it only ever holds what the plan generated
+        )
+        self.config_bucket = bucket = store.bucket
+
+        def bucket_policy(a: list[str]) -> str:
+            return _policy(
+                {
+                    "Sid": "TlsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [a[0], f"{a[0]}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    # The deployer writes the objects and the provider reads them back after writing.
+                    "Sid": "OnlyTheRouterTaskReads",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject*",
+                    "Resource": f"{a[0]}/*",
+                    "Condition": {"ArnNotLike": {"aws:PrincipalArn": [a[1], *self.deployer]}},
+                },
+            )
+
+        policy = aws.s3.BucketPolicy(
             plan.name("router-config", "policy"),
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, *readers).apply(
-                lambda a: _policy(
-                    {
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [a[0], f"{a[0]}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        # The deployer writes the object and the provider reads it back after writing.
-                        "Sid": "OnlyTheRouterTaskReads",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:GetObject*",
-                        "Resource": f"{a[0]}/*",
-                        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [*a[1:], *deployer]}},
-                    },
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+            policy=pulumi.Output.all(bucket.arn, self.task_role.arn).apply(bucket_policy),
+            opts=self._child([store.public_block]),
         )
-        config_object = aws.s3.BucketObjectv2(
-            plan.name("router-config", "object"),
+        return [
+            self._object(bucket, plan.config_object, "object", policy),
+            self._object(bucket, plan.guard_object, "guard", policy),
+        ]
+
+    def _object(
+        self, bucket: aws.s3.Bucket, stored: StoredObject, suffix: str, policy: aws.s3.BucketPolicy
+    ) -> aws.s3.BucketObjectv2:
+        return aws.s3.BucketObjectv2(
+            self.plan.name("router-config", suffix),
             bucket=bucket.id,
-            key=CONFIG_OBJECT_KEY,
-            content=config_yaml,
-            content_type="application/yaml",
+            key=stored.key,
+            content=stored.content,
+            content_type=stored.content_type,
             server_side_encryption="aws:kms",
-            kms_key_id=args.key_arn,
+            kms_key_id=self.args.key_arn,
             bucket_key_enabled=True,
-            tags=tagged(plan.name("router-config")),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
+            tags=self._tagged("router-config"),
+            opts=self._child([policy]),
         )
 
-        # --- role policies -------------------------------------------------------------------------
-        ecr = ECR_IMAGE.match(image)
-        execution_policy = aws.iam.RolePolicy(
-            plan.name("router", "execution-policy"),
-            role=self.execution_role.id,
-            policy=pulumi.Output.all(log_group.arn, args.key_arn, *injected.values()).apply(
-                lambda a: _policy(
-                    {
-                        "Sid": "WriteLogs",
-                        "Effect": "Allow",
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": f"{a[0]}:*",
+    # --- role policies ---------------------------------------------------------------------------------
+
+    def _image_repository_arn(self) -> str | None:
+        image = self.plan.image
+        if not image.is_ecr:
+            return None
+        match = ECR_HOST.match(image.host)
+        account = match.group(1) if match else self.account
+        return f"arn:{self.partition}:ecr:{image.ecr_region}:{account}:repository/{image.repository}"
+
+    def _execution_policy(
+        self, log_group: aws.cloudwatch.LogGroup, injected: dict[str, pulumi.Output[str]]
+    ) -> aws.iam.RolePolicy:
+        region, repository = self.plan.region, self._image_repository_arn()
+
+        def document(a: list[str]) -> str:
+            return _policy(
+                {
+                    "Sid": "WriteLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{a[0]}:*",
+                },
+                {
+                    "Sid": "ReadRouterSecrets",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": sorted(a[2:]),
+                },
+                {
+                    "Sid": "DecryptRouterSecrets",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": a[1],
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
                     },
-                    {
-                        "Sid": "ReadFrontierKeys",
-                        "Effect": "Allow",
-                        "Action": "secretsmanager:GetSecretValue",
-                        "Resource": list(a[2:]),
-                    }
-                    if a[2:]
-                    else {},
-                    {
-                        "Sid": "DecryptFrontierKeys",
-                        "Effect": "Allow",
-                        "Action": "kms:Decrypt",
-                        "Resource": a[1],
-                        "Condition": {
-                            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
-                        },
-                    }
-                    if a[2:]
-                    else {},
-                    {
-                        "Sid": "EcrLogin",
-                        "Effect": "Allow",
-                        "Action": "ecr:GetAuthorizationToken",
-                        "Resource": "*",
-                    }
-                    if ecr
-                    else {},
-                    {
-                        "Sid": "PullImage",
-                        "Effect": "Allow",
-                        "Action": [
-                            "ecr:BatchGetImage",
-                            "ecr:GetDownloadUrlForLayer",
-                            "ecr:BatchCheckLayerAvailability",
-                        ],
-                        "Resource": f"arn:{partition}:ecr:{ecr.group(2)}:{ecr.group(1)}:repository/{ecr.group(3)}",
-                    }
-                    if ecr
-                    else {},
-                )
-            ),
-            opts=child,
+                },
+                {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
+                if repository
+                else {},
+                {
+                    "Sid": "PullImage",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability",
+                    ],
+                    "Resource": repository,
+                }
+                if repository
+                else {},
+            )
+
+        return aws.iam.RolePolicy(
+            self.plan.name("router", "execution-policy"),
+            role=self.execution_role.id,
+            policy=pulumi.Output.all(log_group.arn, self.args.key_arn, *injected.values()).apply(document),
+            opts=self._child(),
         )
-        bedrock = [d for d in config.deployments if d.litellm_model.startswith("bedrock/")]
-        task_policy = aws.iam.RolePolicy(
+
+    def _task_policy(self) -> aws.iam.RolePolicy:
+        plan, partition, account = self.plan, self.partition, self.account
+        keys = (plan.config_object.key, plan.guard_object.key)
+        models = sorted(
+            arn
+            for model in plan.bedrock_models
+            for arn in (
+                f"arn:{partition}:bedrock:*::foundation-model/{model}",
+                f"arn:{partition}:bedrock:*:{account}:inference-profile/{model}",
+            )
+        )
+
+        def document(a: list[str]) -> str:
+            return _policy(
+                {
+                    "Sid": "ReadConfig",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": [f"{a[0]}/{key}" for key in keys],
+                },
+                {
+                    "Sid": "DecryptConfig",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": a[1],
+                    "Condition": {"StringEquals": {"kms:ViaService": f"s3.{plan.region}.amazonaws.com"}},
+                },
+                {
+                    "Sid": "InvokeBedrockRoutes",
+                    "Effect": "Allow",
+                    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                    "Resource": models,
+                }
+                if models
+                else {},
+            )
+
+        return aws.iam.RolePolicy(
             plan.name("router", "task-policy"),
             role=self.task_role.id,
-            policy=pulumi.Output.all(bucket.arn, args.key_arn).apply(
-                lambda a: _policy(
-                    {
-                        "Sid": "ReadConfig",
-                        "Effect": "Allow",
-                        "Action": "s3:GetObject",
-                        "Resource": f"{a[0]}/{CONFIG_OBJECT_KEY}",
-                    },
-                    {
-                        "Sid": "DecryptConfig",
-                        "Effect": "Allow",
-                        "Action": "kms:Decrypt",
-                        "Resource": a[1],
-                        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-                    },
-                    {
-                        "Sid": "InvokeBedrockRoutes",
-                        "Effect": "Allow",
-                        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                        "Resource": sorted(
-                            {
-                                arn
-                                for d in bedrock
-                                for arn in (
-                                    f"arn:{partition}:bedrock:*::foundation-model/{d.litellm_model.split('/', 1)[1]}",
-                                    f"arn:{partition}:bedrock:*:{account}:inference-profile/{d.litellm_model.split('/', 1)[1]}",
-                                )
-                            }
-                        ),
-                    }
-                    if bedrock
-                    else {},
-                )
-            ),
-            opts=child,
+            policy=pulumi.Output.all(self.config_bucket.arn, self.args.key_arn).apply(document),
+            opts=self._child(),
         )
 
-        # --- network: the ALB reaches the tasks; the tasks reach the models listener and HTTPS -----
-        self.security_group = aws.ec2.SecurityGroup(
+    # --- network: the ALB reaches the tasks; the tasks reach the models listener and HTTPS --------------
+
+    def _network(self) -> aws.ec2.SecurityGroup:
+        plan, args = self.plan, self.args
+        group = aws.ec2.SecurityGroup(
             plan.name("router", "sg"),
             name=plan.name("router"),
             vpc_id=args.vpc_id,
@@ -350,38 +441,50 @@ class Router(pulumi.ComponentResource):
                     description="AWS endpoints and, through NAT where planned, frontier APIs",
                 ),
             ],
-            tags=tagged(plan.name("router")),
-            opts=child,
+            tags=self._tagged("router"),
+            opts=self._child(),
         )
         aws.vpc.SecurityGroupIngressRule(
             plan.name("alb-from-router"),
             security_group_id=args.alb_security_group_id,
-            referenced_security_group_id=self.security_group.id,
+            referenced_security_group_id=group.id,
             ip_protocol="tcp",
             from_port=MODELS_LISTENER_PORT,
             to_port=MODELS_LISTENER_PORT,
             description="router tasks to the models listener",
-            tags=tagged(plan.name("alb-from-router")),
-            opts=child,
+            tags=self._tagged("alb-from-router"),
+            opts=self._child(),
         )
+        return group
 
-        # --- the task ------------------------------------------------------------------------------
+    # --- the task ----------------------------------------------------------------------------------------
+
+    def _task_definition(
+        self,
+        log_group: aws.cloudwatch.LogGroup,
+        injected: dict[str, pulumi.Output[str]],
+        objects: list[aws.s3.BucketObjectv2],
+    ) -> aws.ecs.TaskDefinition:
+        plan, args = self.plan, self.args
+        config_object = objects[0]
         environment: dict[str, pulumi.Input[str]] = {
-            **config.environment,
+            **dict(plan.environment),
             VLLM_BASE_URL_ENV: pulumi.Output.concat(
                 "http://", args.alb_dns_name, f":{MODELS_LISTENER_PORT}/v1"
             ),
-            "LITELLM_CONFIG_BUCKET_NAME": bucket.bucket,
+            GUARD_ENV: self.config_bucket.bucket.apply(plan.guard_reference),
+            "LITELLM_CONFIG_BUCKET_NAME": self.config_bucket.bucket,
             "LITELLM_CONFIG_BUCKET_OBJECT_KEY": config_object.key,
             "LITELLM_CONFIG_BUCKET_TYPE": "s3",
-            "AWS_DEFAULT_REGION": region,  # LiteLLM's S3 client takes the region from the environment
-            "INFERPLAN_CONFIG_SHA256": hashlib.sha256(config_yaml.encode()).hexdigest(),
+            "AWS_DEFAULT_REGION": plan.region,  # LiteLLM's S3 client takes the region from the environment
+            "INFERPLAN_CONFIG_SHA256": plan.config_object.sha256,
+            "INFERPLAN_GUARD_SHA256": plan.guard_object.sha256,
         }
         container = {
             "name": CONTAINER,
-            "image": image,
+            "image": self.image,
             "essential": True,
-            "command": ["--port", str(ROUTER_PORT), "--num_workers", "1"],
+            "command": list(plan.command),
             "portMappings": [{"containerPort": ROUTER_PORT, "protocol": "tcp", "name": "http"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": [{"name": env, "valueFrom": arn} for env, arn in sorted(injected.items())],
@@ -391,7 +494,8 @@ class Router(pulumi.ComponentResource):
                     "CMD",
                     "python",
                     "-c",
-                    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{ROUTER_PORT}{HEALTH_PATH}', timeout=4)",
+                    "import urllib.request; "
+                    f"urllib.request.urlopen('http://127.0.0.1:{ROUTER_PORT}{HEALTH_PATH}', timeout=4)",
                 ],
                 "interval": 15,
                 "timeout": 5,
@@ -402,37 +506,40 @@ class Router(pulumi.ComponentResource):
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": log_group.name,
-                    "awslogs-region": region,
+                    "awslogs-region": plan.region,
                     "awslogs-stream-prefix": "router",
                 },
             },
             "stopTimeout": 30,
         }
-        self.task_definition = aws.ecs.TaskDefinition(
+        return aws.ecs.TaskDefinition(
             plan.name("router"),
             family=plan.name("router"),
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
-            cpu=ROUTER_CPU_UNITS,
-            memory=ROUTER_MEMORY_MIB,
+            cpu=str(plan.sizing.cpu_units),
+            memory=str(plan.sizing.memory_mib),
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture="X86_64"
             ),
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
             container_definitions=pulumi.Output.json_dumps([container]),
-            tags=tagged(plan.name("router")),
-            opts=child,
+            tags=self._tagged("router"),
+            opts=self._child([*objects]),
         )
 
-        # --- load balancing and the service --------------------------------------------------------
-        self.target_group = aws.lb.TargetGroup(
+    # --- load balancing and the service ----------------------------------------------------------------
+
+    def _load_balancing(self) -> tuple[aws.lb.TargetGroup, aws.lb.ListenerRule]:
+        plan = self.plan
+        group = aws.lb.TargetGroup(
             plan.name("router", "tg"),
             name=fit_name(plan.name("router"), 32),
             port=ROUTER_PORT,
             protocol="HTTP",
             target_type="ip",
-            vpc_id=args.vpc_id,
+            vpc_id=self.args.vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_S,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 path=HEALTH_PATH,
@@ -442,35 +549,39 @@ class Router(pulumi.ComponentResource):
                 healthy_threshold=2,
                 unhealthy_threshold=3,
             ),
-            tags=tagged(plan.name("router")),
-            opts=child,
+            tags=self._tagged("router"),
+            opts=self._child(),
         )
         rule = aws.lb.ListenerRule(
             plan.name("router", "rule"),
-            listener_arn=args.router_listener_arn,
+            listener_arn=self.args.router_listener_arn,
             priority=100,
-            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-            # Only the OpenAI-compatible API; LiteLLM's admin routes stay unreachable from the gateway.
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
+            # Only the path the gateway's integrations send; LiteLLM's admin and UI routes stay unreachable.
             conditions=[
                 aws.lb.ListenerRuleConditionArgs(
-                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/v1/*"])
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=[ROUTER_CHAT_PATH])
                 )
             ],
-            tags=tagged(plan.name("router", "rule")),
-            opts=child,
+            tags=self._tagged("router", "rule"),
+            opts=self._child(),
         )
-        self.service = aws.ecs.Service(
+        return group, rule
+
+    def _service(self, cluster: aws.ecs.Cluster, after: Sequence[pulumi.Resource]) -> aws.ecs.Service:
+        plan = self.plan
+        return aws.ecs.Service(
             plan.name("router"),
             name=plan.name("router"),
             cluster=cluster.arn,
             task_definition=self.task_definition.arn,
-            desired_count=router_tasks(plan.platform),
+            desired_count=plan.sizing.tasks,
             launch_type="FARGATE",
             platform_version="LATEST",
             # Fargate spreads a service's tasks over the subnets' AZs; rebalancing keeps them spread.
             availability_zone_rebalancing="ENABLED",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=list(args.subnet_ids),
+                subnets=list(self.args.subnet_ids),
                 security_groups=[self.security_group.id],
                 assign_public_ip=False,
             ),
@@ -489,17 +600,6 @@ class Router(pulumi.ComponentResource):
             ),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            tags=tagged(plan.name("router")),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[rule, execution_policy, task_policy]),
-        )
-
-        self.register_outputs(
-            {
-                "service_name": self.service.name,
-                "task_definition_arn": self.task_definition.arn,
-                "config_bucket": bucket.bucket,
-                "config_object_key": config_object.key,
-                "security_group_id": self.security_group.id,
-                "target_group_arn": self.target_group.arn,
-            }
+            tags=self._tagged("router"),
+            opts=self._child(after),
         )

@@ -17,13 +17,10 @@ from typing import Any
 from inferplan import names
 from inferplan.plan import LOG_RETENTION_DAYS, LogGroupPlan, ModelStorePlan, NetworkPlan, Plan, PoolPlan, Tags
 from inferplan.resources import ResourceRecord
-from inferplan.router_config import router_tasks
 
 ASG = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ROUTER_CPU_UNITS = "1024"  # LiteLLM proxy task on Fargate: 1 vCPU
-ROUTER_MEMORY_MIB = "2048"  # 2 GB
 
 
 def _asg_tags(tags: Tags) -> list[dict[str, Any]]:
@@ -140,6 +137,7 @@ def edge_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
     stack = plan.stack
     gateway = {**plan.tags, "inferplan:component": "gateway"}
     router = {**plan.tags, "inferplan:component": "router"}
+    sizing = plan.front_door.router.sizing  # the Router component builds the same task
     records = [
         ResourceRecord(
             "aws:kms/key:Key", names.physical(plan.key.resource_prefix, "key"), {"tags": dict(plan.key.tags)}
@@ -164,8 +162,8 @@ def edge_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
             names.physical(stack, "router"),
             {
                 "requiresCompatibilities": ["FARGATE"],
-                "cpu": ROUTER_CPU_UNITS,
-                "memory": ROUTER_MEMORY_MIB,
+                "cpu": str(sizing.cpu_units),
+                "memory": str(sizing.memory_mib),
                 "tags": router,
             },
         ),
@@ -174,7 +172,7 @@ def edge_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
             names.physical(stack, "router"),
             {
                 "launchType": "FARGATE",
-                "desiredCount": float(router_tasks(plan.platform)),
+                "desiredCount": float(sizing.tasks),
                 "networkConfiguration": {"assignPublicIp": False},
                 "tags": router,
             },
@@ -197,6 +195,13 @@ def edge_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
         )
         for entry in {f.secret: f for f in plan.platform.frontier}.values()
     ]
+    records.append(
+        ResourceRecord(
+            "aws:secretsmanager/secret:Secret",
+            names.physical(stack, "router", "master-key"),
+            {"name": plan.front_door.router.master_key_secret, "kmsKeyId": "planned", "tags": router},
+        )
+    )
     return tuple(records)
 
 

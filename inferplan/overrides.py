@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from inferplan.errors import SpecPath, UserError, format_path, shown
+from inferplan.safe_yaml import parse_yaml
 from inferplan.spec import did_you_mean
 
 _PATH = re.compile(r"^[^.\[\]]+(\.[^.\[\]]+|\[[^\[\]]+\])*$")
@@ -48,8 +49,6 @@ def split(argument: str) -> tuple[list[str | int], Any]:
 
 
 def _value(argument: str, text: str) -> Any:
-    from inferplan.stackfile import parse_yaml
-
     if _NUMBER.match(text.strip()):
         number = float(text.replace("_", ""))
         return int(number) if number.is_integer() and re.fullmatch(r"[-+]?[\d_]+", text.strip()) else number

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inferplan import names
 from inferplan.catalog import Catalog
@@ -18,6 +18,9 @@ from inferplan.decide.types import Decision
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform, Sensitivity
+
+if TYPE_CHECKING:
+    from inferplan.front_door import FrontDoorPlan
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -32,7 +35,7 @@ NODE_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "ecr.dkr",
     "kms",
 )
-# The router reads frontier keys from Secrets Manager; only stacks with frontier entries need it.
+# The router task reads its master key (and any frontier keys) from Secrets Manager at start.
 SECRETS_ENDPOINT = "secretsmanager"
 # A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
 AUTOSCALING_ENDPOINT = "autoscaling"
@@ -267,6 +270,7 @@ class Plan:
     key: KeyPlan
     load_balancer: LoadBalancerPlan
     store: ModelStorePlan
+    front_door: FrontDoorPlan  # gateway routes, router task, config and secrets (inferplan.front_door)
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
     pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape and bounds resolved
     services: tuple[ServicePlan, ...] = ()  # per served model: image, start-up, ALB rule

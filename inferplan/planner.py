@@ -17,6 +17,7 @@ from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.cost.pricing import PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
 from inferplan.errors import SpecInputError
+from inferplan.front_door import plan_front_door
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -80,7 +81,7 @@ def plan_network(stack: str, platform: Platform) -> NetworkPlan:
     nat = net.egress == "nat"
     endpoints = (
         NODE_INTERFACE_ENDPOINTS
-        + ((SECRETS_ENDPOINT,) if platform.frontier else ())
+        + (SECRETS_ENDPOINT,)
         + ((AUTOSCALING_ENDPOINT,) if any(p.warm_pool for p in platform.pools) else ())
     )
     return NetworkPlan(
@@ -277,6 +278,7 @@ def build_plan(
                 tags=component_tags(stack, platform, "load-balancer"),
             ),
             store=plan_store(stack, platform, merged, models),
+            front_door=plan_front_door(stack, resolved, merged),
         ),
         models,
         pools,

@@ -6,11 +6,11 @@ deployment in that model group; its fallback (if the policy allows it) is a seco
 fallback groups per workload means every group the router serves carries one workload's data
 under that workload's policy; no shared `claude-sonnet` group exists for anyone to call directly.
 
+Read, not decided here: which targets a workload may reach is `inferplan.rules.egress` (the planner
+passes its verdicts in); a refused fallback is dropped, a refused route leaves the workload without an
+alias and is reported in `RouterConfig.refused`.
+
 Decisions made here (each once):
-- `fallback_allowed`: a self-hosted target is always allowed; a frontier target only for
-  `public`/`internal` data and only when the VPC has egress. Confidential and regulated workloads
-  never reach a frontier API, whatever the spec says (a refused fallback is dropped, a refused route
-  leaves the workload without an alias and is reported in `RouterConfig.refused`).
 - Timeouts from the latency SLO: a healthy call takes about `ttft + tpot * output_tokens`;
   `timeout = ceil(TIMEOUT_HEADROOM * that / 1000)` s and `stream_timeout = ceil(TIMEOUT_HEADROOM *
   ttft / 1000)` s (httpx applies a float timeout per read, so for a stream it bounds the first chunk
@@ -22,11 +22,15 @@ Decisions made here (each once):
   is declared as `model_info.max_input_tokens` and `enable_pre_call_checks` is on, so an over-long
   prompt goes to the larger window without a round trip to vLLM (and a confidential one is refused).
 - Spend: one LiteLLM provider budget per frontier provider = the sum of the reachable entries'
-  `monthly_cap_usd`, split over the router tasks because each task counts spend in its own memory.
+  `monthly_cap_usd`, split over the router's processes (tasks x workers), because each LiteLLM worker
+  counts spend in its own memory.
+- Admission: `general_settings.custom_auth` is `inferplan.router_guard` (loaded by the proxy from the
+  config bucket, its `s3://` URL in GUARD_ENV), so only workload aliases are callable and nothing in a
+  request body steers routing; the proxy's master key comes from Secrets Manager (MASTER_KEY_ENV).
 - Keys: `api_key: os.environ/<ENV>`; `env_vars` maps each ENV to its Secrets Manager name. No key
   value is ever written into the config.
 
-Pure: reads a Plan, imports neither pulumi nor litellm. Key names were checked against LiteLLM 1.106.2
+Pure: imports neither pulumi nor litellm. Key names were checked against LiteLLM 1.106.2
 (`litellm/router.py` Router.__init__, `litellm/types/router.py` GenericLiteLLMParams / RetryPolicy,
 `litellm/router_strategy/budget_limiter.py`, `litellm/proxy/proxy_server.py` ProxyConfig.load_config).
 """
@@ -34,6 +38,7 @@ Pure: reads a Plan, imports neither pulumi nor litellm. Key names were checked a
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -41,10 +46,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from inferplan.catalog import read_rows
+from inferplan.catalog import Catalog, read_rows
 from inferplan.plan import MODEL_HEADER, Plan
 from inferplan.pricebook import api_context_window
+from inferplan.router_guard import WORKLOADS_ENV
 from inferplan.spec import Frontier, Platform, Workload
+
+Verdicts = Mapping[tuple[str, str], tuple[bool, str]]  # (workload, target) -> rules.egress verdict
 
 # The Router component sets this to `http://<internal ALB DNS>:<MODELS_LISTENER_PORT>/v1`; the ALB's
 # rule on MODEL_HEADER picks the model's target group, whose vLLM serves `--served-model-name <model>`.
@@ -54,6 +62,12 @@ KEY_ENV_PREFIX = "INFERPLAN_"
 # Plain (non-secret) environment of the router task: read LiteLLM's bundled price map instead of
 # fetching it from GitHub at start-up (there is no internet at all under `egress: none`).
 ROUTER_ENVIRONMENT: tuple[tuple[str, str], ...] = (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),)
+# LiteLLM reads its master key from here at start-up and refuses to boot without one.
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+MASTER_KEY_SECRET = "router-master-key"  # Secrets Manager inferplan/<stack>/router-master-key
+# `s3://<config bucket>/<GUARD_OBJECT_KEY without .py>.<GUARD_FUNCTION>`, set by the Router component
+# (the bucket name carries the account id, which the plan does not know).
+GUARD_ENV = "INFERPLAN_ROUTER_GUARD"
 
 TIMEOUT_HEADROOM = 2.0
 MIN_TIMEOUT_S = 2  # connect + TLS to a frontier API alone can take a second
@@ -118,42 +132,16 @@ def catalog_context_window(provider: str, model: str) -> int | None:
     return default.context_window if default else None
 
 
-def context_window(plan: Plan, target: str) -> int | None:
+def context_window(platform: Platform, catalog: Catalog, target: str) -> int | None:
     """Input window of a route target: a served model's `max_context` (spec, else catalog) or a frontier's."""
-    model = plan.platform.model(target)
+    model = platform.model(target)
     if model is not None:
         if model.max_context is not None:
             return model.max_context
-        entry = plan.catalog.models.get(model.model)
+        entry = catalog.models.get(model.model)
         return entry.max_context if entry else None
-    frontier = plan.platform.frontier_entry(target)
-    return frontier_context_window(frontier) if frontier else None
-
-
-def fallback_allowed(workload: Workload, target: str, platform: Platform) -> tuple[bool, str]:
-    """May this workload's calls reach `target` (as fallback, or as route)? `(allowed, why)`.
-
-    The one place the router's data-flow rule lives; the policy layer calls or mirrors it.
-    Self-hosted models keep data in the VPC: always allowed. A frontier API is allowed only for
-    `public`/`internal` data and only when the VPC has egress; confidential and regulated data never
-    leave (residency: only the allowed regions may process it, and a frontier API is not ours).
-    """
-    if platform.model(target) is not None:
-        return True, f"'{target}' is self-hosted: the data stays in the VPC"
     frontier = platform.frontier_entry(target)
-    if frontier is None:
-        return False, f"no model or frontier entry named '{target}'"
-    if workload.sensitivity in ("confidential", "regulated"):
-        return False, (
-            f"{workload.sensitivity} data never goes to a frontier API "
-            f"('{target}' is {frontier.provider}, processing in {', '.join(frontier.processing_regions)})"
-        )
-    if platform.network.egress == "none":
-        return False, f"network.egress is none: '{target}' ({frontier.provider}) is unreachable from the VPC"
-    return (
-        True,
-        f"{workload.sensitivity} data may go to {frontier.provider} ({', '.join(frontier.processing_regions)})",
-    )
+    return frontier_context_window(frontier) if frontier else None
 
 
 def key_env_name(secret: str) -> str:
@@ -161,11 +149,9 @@ def key_env_name(secret: str) -> str:
     return KEY_ENV_PREFIX + secret.upper().replace("-", "_")
 
 
-def router_tasks(platform: Platform) -> int:
-    """Router (LiteLLM) tasks: the spec's `router.tasks`, else two across AZs in prod and one elsewhere."""
-    if platform.router.tasks is not None:
-        return platform.router.tasks
-    return 2 if platform.environment == "prod" else 1
+def secret_name(stack: str, secret: str) -> str:
+    """Secrets Manager name of a router secret; docs/front-door.md shows how to set a frontier key."""
+    return f"inferplan/{stack}/{secret}"
 
 
 @dataclass(frozen=True)
@@ -174,13 +160,25 @@ class Timeouts:
     stream_timeout_s: int
 
 
-def slo_timeouts(workload: Workload) -> Timeouts | None:
-    """Per-attempt timeouts from the latency SLO (module docstring has the formula); None without an SLO."""
+def healthy_call_ms(workload: Workload) -> float | None:
+    """How long a healthy call takes by the latency SLO: ttft + tpot x output_tokens (None without an SLO).
+
+    The one definition of this arithmetic: the router's timeouts below and the `gateway-timeout` rule
+    (against the gateway's 30 s limit) both read it.
+    """
     slo = workload.latency_slo_ms
     if slo is None or (slo.ttft is None and slo.tpot is None):
         return None
+    return (slo.ttft or 0.0) + (slo.tpot or 0.0) * workload.output_tokens
+
+
+def slo_timeouts(workload: Workload) -> Timeouts | None:
+    """Per-attempt timeouts from the latency SLO (module docstring has the formula); None without an SLO."""
+    expected_ms = healthy_call_ms(workload)
+    slo = workload.latency_slo_ms
+    if expected_ms is None or slo is None:
+        return None
     ttft = slo.ttft or 0.0
-    expected_ms = ttft + (slo.tpot or 0.0) * workload.output_tokens
     total = max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_HEADROOM * expected_ms / 1000))
     first = max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_HEADROOM * ttft / 1000)) if slo.ttft else total
     return Timeouts(timeout_s=total, stream_timeout_s=first)
@@ -260,10 +258,10 @@ class Decision:
 @dataclass(frozen=True)
 class ProviderBudget:
     provider: str  # LiteLLM provider name
-    budget_limit_usd: float  # per router task
+    budget_limit_usd: float  # per router process (each LiteLLM worker counts its own spend)
     time_period: str
     frontier: tuple[str, ...]  # the entries whose caps it sums
-    monthly_cap_usd: float  # their caps, summed (all tasks together)
+    monthly_cap_usd: float  # their caps, summed (all processes together)
 
 
 @dataclass(frozen=True)
@@ -275,8 +273,14 @@ class RouterConfig:
     retry_policies: tuple[tuple[str, RetryPolicy], ...]  # (model group, its policy)
     provider_budgets: tuple[ProviderBudget, ...]
     decisions: tuple[Decision, ...]
-    secret_env: tuple[tuple[str, str], ...]  # (env var, Secrets Manager name)
+    secret_env: tuple[tuple[str, str], ...]  # (env var, Secrets Manager name): frontier keys, master key
     tasks: int
+    workers_per_task: int = 1
+
+    @property
+    def processes(self) -> int:
+        """LiteLLM processes that each count provider spend on their own."""
+        return self.tasks * self.workers_per_task
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -290,11 +294,12 @@ class RouterConfig:
 
     @property
     def environment(self) -> dict[str, str]:
-        """Plain environment of the router task (VLLM_BASE_URL comes from the ALB; keys from `secret_env`)."""
-        return dict(ROUTER_ENVIRONMENT)
+        """Plain environment of the router task known to the plan (VLLM_BASE_URL and GUARD_ENV come from
+        the component, which knows the ALB and the bucket; keys and the master key from `secret_env`)."""
+        return {**dict(ROUTER_ENVIRONMENT), WORKLOADS_ENV: ",".join(self.aliases)}
 
     def to_dict(self) -> dict[str, Any]:
-        """The LiteLLM proxy config (`model_list`, `router_settings`, `litellm_settings`)."""
+        """The LiteLLM proxy config (`model_list`, `router_settings`, `litellm_settings`, `general_settings`)."""
         router_settings: dict[str, Any] = {
             "num_retries": DEFAULT_NUM_RETRIES,
             "timeout": DEFAULT_TIMEOUT_S,
@@ -318,6 +323,10 @@ class RouterConfig:
                 "redact_messages_in_exceptions": True,
                 "json_logs": True,
             },
+            "general_settings": {
+                "master_key": f"os.environ/{MASTER_KEY_ENV}",
+                "custom_auth": f"os.environ/{GUARD_ENV}",
+            },
         }
 
     def to_yaml(self, header: bool = True) -> str:
@@ -337,17 +346,21 @@ class RouterConfig:
         for b in self.provider_budgets:
             lines.append(
                 f"# budget {b.provider}: {b.monthly_cap_usd:g} USD/month ({', '.join(b.frontier)}) "
-                f"/ {self.tasks} router task(s) = {b.budget_limit_usd:g} per task"
+                f"/ {self.tasks} router task(s) x {self.workers_per_task} worker(s) "
+                f"= {b.budget_limit_usd:g} per worker"
             )
         lines.append(f"# environment: {VLLM_BASE_URL_ENV}=http://<internal ALB>:<models listener>/v1")
+        lines.append(f"# environment: {GUARD_ENV}=s3://<config bucket>/<admission check module>")
         lines.extend(
             f"# environment: {name} <- Secrets Manager '{secret}'" for name, secret in self.secret_env
         )
-        lines.extend(f"# environment: {name}={value}" for name, value in ROUTER_ENVIRONMENT)
+        lines.extend(f"# environment: {name}={value}" for name, value in sorted(self.environment.items()))
         return "\n".join(lines) + "\n"
 
 
-def _deployment(plan: Plan, workload: Workload, target: str, role: Role) -> Deployment:
+def _deployment(
+    platform: Platform, catalog: Catalog, workload: Workload, target: str, role: Role
+) -> Deployment:
     group = workload.name if role == "route" else f"{workload.name}.{target}"
     common: dict[str, Any] = {
         "model_name": group,
@@ -355,17 +368,17 @@ def _deployment(plan: Plan, workload: Workload, target: str, role: Role) -> Depl
         "target": target,
         "role": role,
         "timeouts": slo_timeouts(workload),
-        "max_input_tokens": context_window(plan, target),
+        "max_input_tokens": context_window(platform, catalog, target),
     }
-    if plan.platform.model(target) is not None:
+    if platform.model(target) is not None:
         return Deployment(
             litellm_model=f"{SELF_HOSTED_PROVIDER}/{target}",
             api_base=f"os.environ/{VLLM_BASE_URL_ENV}",
             headers=((MODEL_HEADER, target),),
             **common,
         )
-    frontier = plan.platform.frontier_entry(target)
-    assert frontier is not None  # fallback_allowed refuses unknown targets before we get here
+    frontier = platform.frontier_entry(target)
+    assert frontier is not None  # the egress rule refuses unknown targets before we get here
     return Deployment(
         litellm_model=f"{LITELLM_PROVIDER[frontier.provider]}/{frontier.model}",
         api_key_env=key_env_name(frontier.secret),
@@ -374,28 +387,36 @@ def _deployment(plan: Plan, workload: Workload, target: str, role: Role) -> Depl
     )
 
 
-def router_config(plan: Plan) -> RouterConfig:
-    """The router's LiteLLM config for a plan: aliases, allowed fallbacks, timeouts, budgets, key references."""
-    platform = plan.platform
+def build_router_config(
+    stack: str,
+    platform: Platform,
+    catalog: Catalog,
+    verdicts: Verdicts,
+    tasks: int,
+    workers_per_task: int,
+) -> RouterConfig:
+    """The router's LiteLLM config: aliases, allowed fallbacks, timeouts, budgets, key references.
+
+    `verdicts` are `rules.egress.fallback_allowed` for every (workload, route or fallback) of the spec.
+    """
     deployments: list[Deployment] = []
     decisions: list[Decision] = []
     fallbacks: list[tuple[str, str]] = []
     context: list[tuple[str, str]] = []
     policies: list[tuple[str, RetryPolicy]] = []
-    for route in plan.routes:
-        workload = next(w for w in platform.workloads if w.name == route.workload)
-        allowed, reason = fallback_allowed(workload, route.target, platform)
-        decisions.append(Decision(workload.name, route.target, "route", allowed, reason))
+    for workload in platform.workloads:
+        allowed, reason = verdicts[(workload.name, workload.route)]
+        decisions.append(Decision(workload.name, workload.route, "route", allowed, reason))
         if not allowed:
             continue
-        main = _deployment(plan, workload, route.target, "route")
+        main = _deployment(platform, catalog, workload, workload.route, "route")
         deployments.append(main)
         groups = [main.model_name]
-        if route.fallback is not None:
-            ok, why = fallback_allowed(workload, route.fallback, platform)
+        if workload.fallback is not None:
+            ok, why = verdicts[(workload.name, workload.fallback)]
             wider = False
             if ok:
-                backup = _deployment(plan, workload, route.fallback, "fallback")
+                backup = _deployment(platform, catalog, workload, workload.fallback, "fallback")
                 deployments.append(backup)
                 groups.append(backup.model_name)
                 fallbacks.append((main.model_name, backup.model_name))
@@ -404,12 +425,12 @@ def router_config(plan: Plan) -> RouterConfig:
                 if wider:
                     context.append((main.model_name, backup.model_name))
             decisions.append(
-                Decision(workload.name, route.fallback, "fallback", ok, why, context_fallback=wider)
+                Decision(workload.name, workload.fallback, "fallback", ok, why, context_fallback=wider)
             )
         if slo_timeouts(workload) is not None:
             policies.extend((group, SLO_RETRY_POLICY) for group in groups)
 
-    tasks = router_tasks(platform)
+    processes = tasks * workers_per_task
     used = [platform.frontier_entry(d.target) for d in deployments]
     reachable = {f.name: f for f in used if f is not None}
     budgets: list[ProviderBudget] = []
@@ -419,27 +440,34 @@ def router_config(plan: Plan) -> RouterConfig:
         budgets.append(
             ProviderBudget(
                 provider=provider,
-                # down to the cent so the tasks together never exceed the cap (never 0: 0 means "no limit")
-                budget_limit_usd=math.floor(cap / tasks * 100) / 100 or cap / tasks,
+                # down to the cent so the processes together never exceed the cap (never 0: 0 means "no limit")
+                budget_limit_usd=math.floor(cap / processes * 100) / 100 or cap / processes,
                 time_period=BUDGET_PERIOD,
                 frontier=tuple(f.name for f in entries),
                 monthly_cap_usd=cap,
             )
         )
-    secret_env = sorted({(key_env_name(f.secret), plan.secret_name(f.secret)) for f in reachable.values()})
+    keys = {(key_env_name(f.secret), secret_name(stack, f.secret)) for f in reachable.values()}
+    keys.add((MASTER_KEY_ENV, secret_name(stack, MASTER_KEY_SECRET)))
     return RouterConfig(
-        stack=plan.stack,
+        stack=stack,
         deployments=tuple(deployments),
         fallbacks=tuple(fallbacks),
         context_window_fallbacks=tuple(context),
         retry_policies=tuple(policies),
         provider_budgets=tuple(budgets),
         decisions=tuple(decisions),
-        secret_env=tuple(secret_env),
+        secret_env=tuple(sorted(keys)),
         tasks=tasks,
+        workers_per_task=workers_per_task,
     )
 
 
+def router_config(plan: Plan) -> RouterConfig:
+    """The LiteLLM config the plan resolved for its router (`plan.front_door.router.config`)."""
+    return plan.front_door.router.config
+
+
 def env_vars(plan: Plan) -> dict[str, str]:
-    """Each environment variable the config reads a key from -> its Secrets Manager secret name."""
-    return dict(router_config(plan).secret_env)
+    """Each frontier-key environment variable the config reads -> its Secrets Manager secret name."""
+    return {k: v for k, v in router_config(plan).secret_env if k != MASTER_KEY_ENV}

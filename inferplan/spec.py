@@ -24,6 +24,8 @@ SENSITIVITY_ORDER: tuple[Sensitivity, ...] = ("public", "internal", "confidentia
 # Names end up in AWS physical names (target groups allow 32 characters), so keep them short and DNS-safe.
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 NAME_RULE = "lower-case letters, digits and '-', starting with a letter, at most 20 characters"
+# An OAuth 2.0 scope token (RFC 6749 3.3): printable ASCII without space, '"' or '\\'.
+Scope = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")]
 
 
 class Strict(BaseModel):
@@ -314,6 +316,12 @@ class Workload(Strict):
     rework_usd: float | None = Field(
         default=None, ge=0, le=1_000_000, description="Human cost (USD) of fixing one rejected outcome."
     )
+    callers: tuple[Scope, ...] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="JWT scopes of which a caller's token needs one to call this workload (default: `inferplan/<name>`).",
+    )
     quality: Quality | None = Field(
         default=None, description="The quality floor: the lowest model tier this workload accepts."
     )
@@ -365,8 +373,12 @@ class CostSettings(Strict):
 
 class RouterSettings(Strict):
     tasks: int | None = Field(
-        default=None, ge=1, le=10, description="LiteLLM proxy tasks (default: 2 in prod, 1 elsewhere)."
-    )  # default: 2 in prod, 1 elsewhere
+        default=None,
+        ge=1,
+        le=10,
+        description="The fewest LiteLLM proxy tasks (default: 2 in prod, 1 elsewhere); more when the "
+        "gateway's rate limit needs them.",
+    )
     # Put frontier keys in Pulumi state (`pulumi config set --secret`); off by default.
     secrets_in_state: bool = Field(
         default=False, description="Put frontier keys in Pulumi state (pulumi config set --secret)."
@@ -377,6 +389,18 @@ class RouterSettings(Strict):
         default=None,
         min_length=1,
         description="The LiteLLM proxy image (default: the pinned release); an ECR copy with egress: none.",
+    )
+    registry: Literal["upstream", "ecr"] = Field(
+        default="upstream",
+        description="Where the pinned LiteLLM image comes from when `image` is not set: `upstream` "
+        "(ghcr.io, needs egress) or `ecr` (a repository `<stack>/litellm` the stack creates, filled by "
+        "the mirror step of docs/front-door.md).",
+    )
+    worker_capacity_rps: float | None = Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="Requests per second one LiteLLM worker sustains (default: the measured catalog figure).",
     )
 
 

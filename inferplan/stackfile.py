@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from inferplan.errors import SpecInputError, UserError, escape, format_path, shown, unsafe_char
+from inferplan.overrides import apply_overrides
+from inferplan.safe_yaml import MAX_BYTES, YamlRefused, mark, parse_yaml
 from inferplan.spec import NAME_RULE, Path_, Platform, cross_reference_problems, did_you_mean
 
 PLATFORM_KEY = "inferplan:platform"
@@ -25,12 +27,6 @@ REGION_KEY = "aws:region"
 STACKS_DIR = "stacks"
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # what `pulumi stack init` accepts, no path
 
-# What a stack file may be before it is read into memory: hostile input must end quickly in one located
-# line (an alias bomb of a few hundred bytes expands to billions of values; deep nesting overflows the
-# YAML composer's stack). Real stacks are a few kilobytes; a generated 1,000-workload one about 300 KB.
-MAX_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 64  # nested mappings and lists (Spec v1 needs 6)
-MAX_VALUES = 500_000  # keys and values after YAML aliases are expanded
 # Any number in a stack, whatever its field: beyond these, float arithmetic overflows or loses meaning.
 # Each field has a tighter bound of its own in spec.py; these also cover catalog overrides.
 NUMBER_MAX = 1e15
@@ -111,11 +107,6 @@ def stack_file(stack: str, root: Path) -> Path:
     return root / STACKS_DIR / f"Pulumi.{stack}.yaml"
 
 
-def _mark(node: yaml.Node | yaml.Event) -> tuple[int, int]:
-    mark = node.start_mark
-    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-
-
 def _walk(
     node: yaml.Node,
     path: Path_,
@@ -127,7 +118,7 @@ def _walk(
         dupes.append((path, "a YAML alias refers to itself; write the value out"))
         return
     ancestors = ancestors | {id(node)}
-    pos.values[path] = _mark(node)
+    pos.values[path] = mark(node)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -136,113 +127,11 @@ def _walk(
             if key in seen:
                 dupes.append((child, f"duplicate key '{key}' (YAML keeps only the last one)"))
             seen.add(key)
-            pos.keys[child] = _mark(key_node)
+            pos.keys[child] = mark(key_node)
             _walk(value_node, child, pos, dupes, ancestors)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), pos, dupes, ancestors)
-
-
-class YamlRefused(yaml.YAMLError):
-    """A document refused before it is built: too large, too deep, an alias bomb, a tag on the wrong value."""
-
-    def __init__(self, line: int, col: int, message: str):
-        super().__init__(message)
-        self.line, self.col, self.message = line, col, message
-
-
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster on big stacks
-
-
-class _Loader(_Base):  # type: ignore[misc]
-    """The safe loader, where a value that does not fit its explicit tag (`!!int llama-8b`) is a YAML error."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep)
-        except yaml.YAMLError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError) as exc:
-            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-            reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else "not a valid value"
-            line, col = _mark(node)
-            raise YamlRefused(
-                line,
-                col,
-                f"{shown(node.value)} cannot be read as {tag} ({reason}); remove the tag or fix the value",
-            ) from None
-
-
-# YAML 1.2 (what Pulumi reads the file with) makes `1e6` a number; PyYAML's YAML 1.1 needs a dot.
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
-)
-
-
-def _check_structure(text: str) -> None:
-    """Refuse, before building anything, a document nested too deep or whose aliases expand too far.
-
-    Reads libyaml's event stream and stops at the first event past a limit, so a hostile document costs
-    no more than the events before that point (composing a 50,000-deep list crashes the C composer;
-    expanding a nine-level alias bomb takes minutes and gigabytes).
-    """
-    loader = _Loader(text)
-    try:
-        depth, values = 0, 0
-        sizes: dict[str, int] = {}  # anchor -> values it stands for, once its node is complete
-        frames: list[list[Any]] = []  # open collections: [anchor, values so far]
-        while loader.check_event():
-            event = loader.get_event()
-            added = 0
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line, col = _mark(event)
-                    raise YamlRefused(
-                        line, col, f"nested deeper than {MAX_DEPTH} levels of mappings and lists; flatten it"
-                    )
-                frames.append([event.anchor, 1])
-                values += 1
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-                anchor, added = frames.pop()
-                if anchor:
-                    sizes[anchor] = added
-            elif isinstance(event, yaml.ScalarEvent):
-                added = 1
-                values += 1
-                if event.anchor:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, yaml.AliasEvent):
-                added = sizes.get(str(event.anchor), 1)  # an alias inside its own anchor: reported later
-                values += added
-            if frames and not isinstance(event, yaml.CollectionStartEvent):
-                frames[-1][1] += added
-            if values > MAX_VALUES:
-                line, col = _mark(event)
-                raise YamlRefused(
-                    line,
-                    col,
-                    f"more than {MAX_VALUES:,} keys and values once YAML aliases are expanded "
-                    "(an alias bomb?); write the values out",
-                )
-    finally:
-        loader.dispose()
-
-
-def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The node tree (with positions) and the plain data; raises a YAMLError for anything it refuses."""
-    if len(text) > MAX_BYTES:
-        raise YamlRefused(
-            1, 1, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; a stack file is a few kilobytes"
-        )
-    _check_structure(text)
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
 
 
 def yaml_error(exc: yaml.YAMLError, file: str) -> SpecError:
@@ -468,8 +357,6 @@ def load_stack(stack: str, root: Path | None = None, overrides: Sequence[str] = 
 
 def read_stack(text: str, where: str, stack: str, overrides: Sequence[str] = ()) -> LoadedStack:
     """Validate the text of one stack file (shown as `where` in errors); raises SpecErrors."""
-    from inferplan.overrides import apply_overrides
-
     try:
         document, data = parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -482,7 +369,7 @@ def read_stack(text: str, where: str, stack: str, overrides: Sequence[str] = ())
     config = data.get("config") if isinstance(data, dict) else None
     if platform_pair is None or not isinstance(config, dict):
         raise SpecErrors([SpecError(where, 1, 1, "", f"no `config: {PLATFORM_KEY}:` mapping in this file")])
-    positions = Positions(where, root=_mark(platform_pair[0]))
+    positions = Positions(where, root=mark(platform_pair[0]))
     dupes: list[tuple[Path_, str]] = []
     _walk(platform_pair[1], (), positions, dupes)
     platform_data = config.get(PLATFORM_KEY)
@@ -539,7 +426,7 @@ def positions_for(stack: str, root: Path | None = None) -> Positions:
     platform_pair = _find(config_pair[1], PLATFORM_KEY) if config_pair else None
     if platform_pair is None:
         return Positions(where)
-    positions = Positions(where, root=_mark(platform_pair[0]))
+    positions = Positions(where, root=mark(platform_pair[0]))
     _walk(platform_pair[1], (), positions, [])
     return positions
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inferplan.plan import Plan
-from inferplan.router_config import fallback_allowed
+from inferplan.rules.egress import fallback_allowed
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
 from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
+from inferplan.rules.images import image_reachable
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, region_checks, residency_dataflow, residency_region
 from inferplan.rules.routes import route_cost
@@ -349,6 +350,12 @@ def _route_cost(
     return route_cost(plan.decision, plan.stack)
 
 
+def _image_reachable(
+    records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
+) -> Iterable[Finding]:
+    return image_reachable(_needs_plan(context, args))
+
+
 def _gateway_auth(
     records: tuple[ResourceRecord, ...], context: StackContext, limits: Limits, args: StackValidationArgs
 ) -> Iterable[Finding]:
@@ -386,6 +393,7 @@ DESCRIPTIONS = {
     "gateway-timeout": "No workload's latency SLO lets a call run past the gateway's 30 s integration limit.",
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
     "route-cost": "A declared route costs no more than the cheapest option the workload's rules allow.",
+    "image-reachable": "Every container image (router, vLLM) can be pulled over the stack's own network.",
 }
 
 
@@ -404,6 +412,7 @@ def build_policies(
         "gateway-auth": _gateway_auth,
         "gateway-timeout": _gateway_timeout,
         "route-cost": _route_cost,
+        "image-reachable": _image_reachable,
     }
     resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []

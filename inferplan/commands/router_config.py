@@ -13,8 +13,10 @@ from inferplan.stackfile import load_stack
 EPILOG = """\
 Prints the LiteLLM proxy config (YAML) generated from the stack: one model alias per workload,
 fallbacks only where the policy allows them, timeouts and retries from the latency SLOs, provider
-budgets from the frontier caps, keys as os.environ/ references (never values). The comment header
-says why each route and fallback is in or out.
+budgets from the frontier caps split over the planned tasks x workers, keys and the master key as
+os.environ/ references (never values), and the admission check (custom_auth) that admits only each
+workload's own alias from its gateway route. The comment header says why each route and fallback is
+in or out.
 
 exit codes:
   0  printed

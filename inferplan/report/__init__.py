@@ -16,6 +16,7 @@ from inferplan.cost.model import Costs
 from inferplan.plan import SCHEMA, Plan
 from inferplan.report import costs as costs_section
 from inferplan.report import decision as decision_section
+from inferplan.report import front_door as front_door_section
 from inferplan.report import mermaid as mermaid_section
 from inferplan.report import policy as policy_section
 from inferplan.report import resources as resources_section
@@ -67,6 +68,7 @@ def to_json(report: PlanReport) -> dict[str, Any]:
         "models": [sizing_section.model_json(m) for m in plan.models],
         "pools": [sizing_section.pool_json(p) for p in plan.pools],
         "routes": routes_section.to_json(plan),
+        "front_door": front_door_section.to_json(plan),
         "policy": policy_section.to_json(report.findings),
         "dataflow": graph.to_json(plan),
     }
@@ -122,6 +124,7 @@ def render_text(report: PlanReport) -> str:
         resources_section.render_text(report.resources),
         sizing_section.render_text(plan.models, plan.pools),
         routes_section.render_text(plan),
+        front_door_section.render_text(plan),
         costs_section.render_text(report.costs) if report.costs else "",
         policy_section.render_text(report.findings, plan),
         warnings_text(report),
@@ -147,6 +150,7 @@ def render_markdown(report: PlanReport) -> str:
         costs_section.render_markdown(report.costs) if report.costs else "",
         sizing_section.render_markdown(plan.models, plan.pools),
         routes_section.render_markdown(plan),
+        front_door_section.render_markdown(plan),
         mermaid_section.render_markdown(plan),
         resources_section.render_markdown(report.resources),
     ]

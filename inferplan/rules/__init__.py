@@ -6,7 +6,7 @@ CrossGuard pack in `policy/`):
 * `evaluate_plan(plan, costs)` — the rules a spec can be judged on before anything is registered:
   budget-expected, budget-worst-case, autoscaler-bounded, autoscaler-capacity (advisory),
   residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory),
-  route-cost (advisory).
+  route-cost (advisory), image-reachable.
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
@@ -25,6 +25,7 @@ from inferplan.rules.autoscaler import autoscaler_bounded, autoscaler_capacity, 
 from inferplan.rules.budget import budget_expected, budget_worst_case
 from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, blocking, finding
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
+from inferplan.rules.images import image_reachable
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
 from inferplan.rules.routes import route_cost
@@ -85,6 +86,7 @@ def evaluate_plan(
     findings.extend(frontier_needs_egress(plan))
     findings.extend(gateway_timeout(plan))
     findings.extend(route_cost(plan.decision, plan.stack))
+    findings.extend(image_reachable(plan))
     return apply_waivers(findings, plan.platform.policy.waivers, today)
 
 

@@ -28,6 +28,7 @@ RULES: dict[str, Severity] = {
     "gateway-timeout": "advisory",
     "secrets-encrypted": "mandatory",
     "route-cost": "advisory",
+    "image-reachable": "mandatory",
 }
 
 

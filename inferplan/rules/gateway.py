@@ -1,5 +1,8 @@
-"""`gateway-auth`: the API gateway authenticates every route, throttles, and writes access logs.
-`gateway-timeout` (advisory): no workload's SLO lets a call outlive the gateway's 30 s limit.
+"""`gateway-auth`: the API gateway authenticates and authorizes every route, throttles, and writes
+access logs. `gateway-timeout` (advisory): no workload's SLO lets a call outlive the gateway's 30 s limit.
+
+A route without authorization scopes admits any valid token of the issuer, for any workload: every
+route must require scopes (each workload's `callers`, docs/front-door.md).
 
 Judged on the resources themselves (what the program or the preview registers), so a route added by
 hand around the planner is caught as well. An `authorizerId` a preview cannot know yet is the id of
@@ -13,6 +16,7 @@ from typing import Any
 
 from inferplan.plan import GATEWAY_TIMEOUT_MS, Plan
 from inferplan.resources import ResourceRecord
+from inferplan.router_config import healthy_call_ms
 from inferplan.rules.findings import Finding, finding, is_unknown
 
 API = "aws:apigatewayv2/api:Api"
@@ -37,6 +41,8 @@ def route_problems(record: ResourceRecord) -> list[str]:
         problems.append("authorizationType is NONE (set JWT)")
     if not _set(record.get("authorizerId")):
         problems.append("has no authorizerId (attach the stack's JWT authorizer)")
+    if not _set(record.get("authorizationScopes")):
+        problems.append("has no authorizationScopes, so any token of the issuer may call it (require scopes)")
     return problems
 
 
@@ -114,7 +120,8 @@ def gateway_auth(
             rule,
             "pass",
             stack,
-            f"{len(routes)} route(s) with an authorizer; {len(stages)} stage(s) with throttling and access logs",
+            f"{len(routes)} route(s) with an authorizer and scopes; {len(stages)} stage(s) with throttling and "
+            "access logs",
         ),
     )
 
@@ -122,18 +129,19 @@ def gateway_auth(
 def gateway_timeout(plan: Plan) -> list[Finding]:
     """Advisory: a call the SLO lets run past the gateway's 30 s limit is cut with a 504 mid-generation.
 
-    The expected duration is the SLO's ttft + tpot × output_tokens; a workload without an SLO cannot
-    be judged and is named in one pass finding, so nobody reads silence as "fits".
+    The expected duration is `router_config.healthy_call_ms` (the SLO's ttft + tpot x output_tokens, the
+    same arithmetic the router's timeouts use); a workload without a tpot cannot be judged and is named in
+    one pass finding, so nobody reads silence as "fits".
     """
     limit_s = GATEWAY_TIMEOUT_MS / 1000
     findings: list[Finding] = []
     unjudged: list[str] = []
     for w in plan.platform.workloads:
-        slo = w.latency_slo_ms
-        if slo is None or slo.tpot is None:
+        expected_ms = healthy_call_ms(w)
+        if expected_ms is None or w.latency_slo_ms is None or w.latency_slo_ms.tpot is None:
             unjudged.append(w.name)
             continue
-        seconds = ((slo.ttft or 0.0) + slo.tpot * w.output_tokens) / 1000
+        seconds = expected_ms / 1000
         if seconds > limit_s:
             findings.append(
                 finding(

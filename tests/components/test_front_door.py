@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.gateway import ROUTES
-from components.router import CONFIG_OBJECT_KEY, HEALTH_PATH, LITELLM_IMAGE, LITELLM_VERSION
+from inferplan.front_door import CONFIG_OBJECT_KEY, GUARD_OBJECT_KEY, HEALTH_PATH
+from inferplan.images import LITELLM_IMAGE, LITELLM_VERSION
 from inferplan.plan import (
     MODEL_HEADER,
     MODELS_LISTENER_PORT,
@@ -23,7 +23,8 @@ from inferplan.plan import (
     ROUTER_PORT,
 )
 from inferplan.planner import build_plan
-from inferplan.router_config import env_vars, router_config
+from inferplan.router_config import GUARD_ENV, MASTER_KEY_ENV, env_vars, router_config
+from inferplan.router_guard import CALLER_HEADER, WORKLOAD_HEADER, WORKLOADS_ENV
 from inferplan.spec import Platform
 from offline.recorder import ACCOUNT_ID
 from offline.recorder import record as run_program
@@ -94,20 +95,37 @@ def container(recording: Any, stack: str) -> dict[str, Any]:
 # --- gateway -----------------------------------------------------------------------------------------
 
 
-def test_every_route_carries_the_jwt_authorizer_from_the_spec(prod):
-    jwt = stack_config("prod-eu")["inferplan:platform"]["gateway"]["jwt"]
+def integration_of(recording: Any, route: Any) -> Any:
+    """The integration a route targets (`integrations/<id>`; the mocks' id is `<name>-id`)."""
+    name = route.inputs["target"].removeprefix("integrations/").removesuffix("-id")
+    return one(recording, "aws:apigatewayv2/integration:Integration", name)
+
+
+def test_one_route_per_workload_with_the_jwt_authorizer_and_the_workload_scopes(prod):
+    spec = stack_config("prod-eu")["inferplan:platform"]
+    jwt = spec["gateway"]["jwt"]
     [authorizer] = of_type(prod, "aws:apigatewayv2/authorizer:Authorizer")
     assert authorizer.inputs["authorizerType"] == "JWT"
     assert authorizer.inputs["identitySources"] == ["$request.header.Authorization"]
     assert authorizer.inputs["jwtConfiguration"] == {"issuer": jwt["issuer"], "audiences": jwt["audience"]}
-    routes = of_type(prod, "aws:apigatewayv2/route:Route")
-    assert sorted(r.inputs["routeKey"] for r in routes) == sorted(ROUTES)
-    for route in routes:
+    routes = {r.inputs["routeKey"]: r for r in of_type(prod, "aws:apigatewayv2/route:Route")}
+    # prod-eu declares no `callers`: each workload's route requires the default scope inferplan/<name>.
+    assert {key: r.inputs["authorizationScopes"] for key, r in routes.items()} == {
+        f"POST /{w['name']}/v1/chat/completions": [f"inferplan/{w['name']}"] for w in spec["workloads"]
+    }
+    for route in routes.values():
         assert route.inputs["authorizationType"] == "JWT"
         assert route.inputs["authorizerId"] == f"{authorizer.name}-id"
     [api] = of_type(prod, "aws:apigatewayv2/api:Api")
     assert api.inputs["protocolType"] == "HTTP"
     assert "target" not in api.inputs  # quick create would add a route without the authorizer
+
+
+def test_declared_callers_are_the_route_scopes(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["workloads"][0]["callers"] = ["support/triage", "ops.admin"]
+    [route] = of_type(record("dev", config), "aws:apigatewayv2/route:Route")
+    assert route.inputs["authorizationScopes"] == ["support/triage", "ops.admin"]
 
 
 def test_stage_throttles_from_the_spec_and_logs_json_to_an_encrypted_log_group(prod):
@@ -128,18 +146,42 @@ def test_stage_throttles_from_the_spec_and_logs_json_to_an_encrypted_log_group(p
     assert logs.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
 
 
-def test_integration_goes_to_the_router_listener_over_the_vpc_link_without_the_model_header(prod):
-    [integration] = of_type(prod, "aws:apigatewayv2/integration:Integration")
-    assert integration.inputs["integrationType"] == "HTTP_PROXY"
-    assert integration.inputs["connectionType"] == "VPC_LINK"
-    assert integration.inputs["connectionId"] == "prod-eu-gateway-vpc-link-id"
-    assert integration.inputs["integrationUri"] == arn(prod, "aws:lb/listener:Listener", "prod-eu-alb-router")
-    assert integration.inputs["requestParameters"] == {f"remove:header.{MODEL_HEADER.lower()}": "''"}
+def test_each_route_integration_names_its_workload_to_the_router_over_the_vpc_link(prod):
+    listener = arn(prod, "aws:lb/listener:Listener", "prod-eu-alb-router")
+    routes = of_type(prod, "aws:apigatewayv2/route:Route")
+    assert len(of_type(prod, "aws:apigatewayv2/integration:Integration")) == len(routes)
+    for route in routes:
+        workload = route.inputs["routeKey"].split("/")[1]
+        integration = integration_of(prod, route)
+        assert integration.inputs["integrationType"] == "HTTP_PROXY"
+        assert integration.inputs["connectionType"] == "VPC_LINK"
+        assert integration.inputs["connectionId"] == "prod-eu-gateway-vpc-link-id"
+        assert integration.inputs["integrationUri"] == listener
+        assert integration.inputs["requestParameters"] == {
+            "overwrite:path": "/v1/chat/completions",
+            f"overwrite:header.{WORKLOAD_HEADER}": workload,  # whatever the client sent is replaced
+            f"overwrite:header.{CALLER_HEADER}": "$context.authorizer.claims.sub",
+            f"remove:header.{MODEL_HEADER.lower()}": "''",
+        }
     [link] = of_type(prod, "aws:apigatewayv2/vpcLink:VpcLink")
     private = {
         f"{s.name}-id" for s in of_type(prod, "aws:ec2/subnet:Subnet") if s.tag("inferplan:tier") == "private"
     }
     assert set(link.inputs["subnetIds"]) == private
+
+
+def test_a_workload_whose_route_the_policy_refuses_gets_no_gateway_route(record):
+    config = stack_config("dev")
+    config["inferplan:platform"]["workloads"].append(
+        {**config["inferplan:platform"]["workloads"][0], "name": "public-faq", "sensitivity": "public"}
+    )
+    keys = sorted(
+        r.inputs["routeKey"] for r in of_type(record("dev", config), "aws:apigatewayv2/route:Route")
+    )
+    assert keys == ["POST /public-faq/v1/chat/completions", "POST /ticket-triage/v1/chat/completions"]
+    plan = plan_of("dev", config)
+    workloads = dict(plan.front_door.router.environment)[WORKLOADS_ENV]
+    assert workloads == "ticket-triage,public-faq"
 
 
 def test_vpc_link_may_only_open_the_router_listener_of_the_alb(prod):
@@ -192,18 +234,21 @@ def test_no_domain_keeps_the_execute_api_endpoint(prod):
 # --- fallback secrets ----------------------------------------------------------------------------------
 
 
-def test_each_frontier_key_is_a_secret_on_the_rotating_stack_key(prod):
+MASTER_KEY = "inferplan/prod-eu/router-master-key"
+
+
+def test_each_frontier_key_and_the_master_key_is_a_secret_on_the_rotating_stack_key(prod):
     config = stack_config("prod-eu")
     names = {f"inferplan/prod-eu/{f['secret']}" for f in config["inferplan:platform"]["frontier"]}
     secrets = of_type(prod, "aws:secretsmanager/secret:Secret")
-    assert {s.inputs["name"] for s in secrets} == names
+    assert {s.inputs["name"] for s in secrets} == names | {MASTER_KEY}
     assert all(s.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key") for s in secrets)
-    assert all(s.tag("inferplan:component") == "secrets" for s in secrets)
+    assert {s.tag("inferplan:component") for s in secrets} == {"secrets", "router"}
     [key] = of_type(prod, "aws:kms/key:Key")
     assert key.inputs["enableKeyRotation"] is True
 
 
-def test_secret_policy_names_only_the_router_execution_role_as_reader(prod):
+def test_secret_policies_name_only_the_router_execution_role_as_reader(prod):
     router_role = arn(prod, "aws:iam/role:Role", "prod-eu-router-execution")
     policies = of_type(prod, "aws:secretsmanager/secretPolicy:SecretPolicy")
     assert len(policies) == len(of_type(prod, "aws:secretsmanager/secret:Secret"))
@@ -215,7 +260,21 @@ def test_secret_policy_names_only_the_router_execution_role_as_reader(prod):
         assert all(s["Action"] == ["secretsmanager:GetSecretValue"] for s in allows)
         [deny] = [s for s in body if s["Effect"] == "Deny"]
         assert deny["Principal"] == "*" and "secretsmanager:GetSecretValue" in deny["Action"]
-        assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [router_role]}}
+        exempt = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        if policy.name == "prod-eu-router-master-key-policy":
+            # pulumi up writes the generated value and reads it back: spared the deny, granted nothing.
+            assert exempt == [router_role, f"arn:aws:iam::{ACCOUNT_ID}:user/mock"]
+        else:
+            assert exempt == [router_role]
+
+
+def test_the_master_key_is_generated_once_as_a_pulumi_secret(prod):
+    [version] = [
+        v
+        for v in of_type(prod, "aws:secretsmanager/secretVersion:SecretVersion")
+        if v.inputs["secretId"] == "prod-eu-router-master-key-id"
+    ]
+    assert version.inputs["secretString"] == {"secret": True}  # the recorder's mark for a secret value
 
 
 def test_two_frontier_entries_sharing_a_key_share_one_secret(record):
@@ -223,17 +282,20 @@ def test_two_frontier_entries_sharing_a_key_share_one_secret(record):
     frontier = config["inferplan:platform"]["frontier"]
     frontier.append({**frontier[0], "name": "claude-sonnet", "model": "claude-sonnet-4-5"})
     secrets = of_type(record("dev", config), "aws:secretsmanager/secret:Secret")
-    assert [s.inputs["name"] for s in secrets] == ["inferplan/dev/anthropic-api-key"]
+    assert sorted(s.inputs["name"] for s in secrets) == [
+        "inferplan/dev/anthropic-api-key",
+        "inferplan/dev/router-master-key",
+    ]
 
 
-def test_no_secret_value_is_recorded_unless_the_stack_opts_in(record):
+def test_no_frontier_key_value_is_recorded_unless_the_stack_opts_in(record):
     config = stack_config("prod-eu")
     config["inferplan:anthropic-api-key"] = CANARY  # set, but the stack did not opt in: never read
     recording = record("prod-eu", config)
-    assert of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion") == []
+    versions = of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert [v.inputs["secretId"] for v in versions] == ["prod-eu-router-master-key-id"]
     for resource in recording.resources:
         for path, value in walk(dict(resource.inputs)):
-            assert not path.lower().endswith(("secretstring", "secretbinary")), (resource.name, path)
             assert not (isinstance(value, str) and CANARY in value), (resource.name, path)
 
 
@@ -243,12 +305,17 @@ def test_opted_in_stack_puts_the_config_secret_in_a_secret_marked_version(record
     config["inferplan:anthropic-api-key"] = CANARY
     recording = record("prod-eu", config)
     assert not recording.failed, recording.errors
-    [version] = of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion")
-    assert version.inputs["secretId"] == "prod-eu-anthropic-api-key-id"
+    [version] = [
+        v
+        for v in of_type(recording, "aws:secretsmanager/secretVersion:SecretVersion")
+        if v.inputs["secretId"] == "prod-eu-anthropic-api-key-id"
+    ]
     assert version.inputs["secretString"] == {"secret": True}  # the recorder's mark for a secret value
     assert CANARY not in json.dumps([r.to_json() for r in recording.resources])
     # The deployer must read back the version it writes; it is spared the deny, not granted a read.
-    [policy] = of_type(recording, "aws:secretsmanager/secretPolicy:SecretPolicy")
+    policy = one(
+        recording, "aws:secretsmanager/secretPolicy:SecretPolicy", "prod-eu-anthropic-api-key-policy"
+    )
     [deny] = [s for s in statements(policy.inputs["policy"]) if s["Effect"] == "Deny"]
     exempt = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
     assert exempt == [
@@ -267,20 +334,21 @@ def test_opting_in_without_the_config_secret_says_which_command_to_run(record):
     assert any("pulumi config set --secret anthropic-api-key" in e for e in recording.errors)
 
 
-def test_a_stack_without_frontier_entries_has_no_secrets_and_injects_none(record):
+def test_a_stack_without_frontier_entries_injects_only_the_master_key(record):
     recording = record("sovereign")
-    assert of_type(recording, "aws:secretsmanager/secret:Secret") == []
-    assert container(recording, "sovereign")["secrets"] == []
-    policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
-    assert not any("secretsmanager" in json.dumps(s) for s in statements(policy.inputs["policy"]))
+    assert [s.inputs["name"] for s in of_type(recording, "aws:secretsmanager/secret:Secret")] == [
+        "inferplan/sovereign/router-master-key"
+    ]
+    assert [s["name"] for s in container(recording, "sovereign")["secrets"]] == [MASTER_KEY_ENV]
 
 
 # --- router --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("stack", "tasks"), [("dev", 1), ("prod-eu", 2), ("sovereign", 2)])
-def test_router_tasks_run_in_the_private_subnets_without_public_ips(record, stack, tasks):
+@pytest.mark.parametrize("stack", ["dev", "prod-eu", "sovereign"])
+def test_router_runs_the_planned_tasks_and_size_in_the_private_subnets(record, stack):
     recording = record(stack)
+    sizing = plan_of(stack, stack_config(stack)).front_door.router.sizing
     [service] = of_type(recording, "aws:ecs/service:Service")
     network = service.inputs["networkConfiguration"]
     assert network["assignPublicIp"] is False
@@ -289,18 +357,24 @@ def test_router_tasks_run_in_the_private_subnets_without_public_ips(record, stac
     assert len({s.inputs["availabilityZone"] for s in private}) == len(private)  # one per AZ: tasks spread
     assert network["securityGroups"] == [f"{stack}-router-sg-id"]
     assert service.inputs["launchType"] == "FARGATE"
-    assert service.inputs["desiredCount"] == tasks
+    assert service.inputs["desiredCount"] == sizing.tasks
     assert service.tag("inferplan:component") == "router"
+    task = one(recording, "aws:ecs/taskDefinition:TaskDefinition", f"{stack}-router")
+    assert (task.inputs["cpu"], task.inputs["memory"]) == (str(sizing.cpu_units), str(sizing.memory_mib))
+    command = container(recording, stack)["command"]
+    assert command[:4] == ["--port", str(ROUTER_PORT), "--num_workers", str(sizing.workers_per_task)]
+    # several workers: uvicorn must wait for a worker still importing LiteLLM (tests/router/test_proxy_process)
+    assert command[4:] == (["--timeout_worker_healthcheck", "60"] if sizing.workers_per_task > 1 else [])
 
 
-def test_spec_router_tasks_overrides_the_default(record):
+def test_spec_router_tasks_raises_the_floor(record):
     config = stack_config("dev")
     config["inferplan:platform"]["router"] = {"tasks": 3}
     [service] = of_type(record("dev", config), "aws:ecs/service:Service")
     assert service.inputs["desiredCount"] == 3
 
 
-def test_task_definition_injects_the_fallback_secrets_and_no_key_values(prod):
+def test_task_definition_injects_the_router_secrets_and_no_key_values(prod):
     config = stack_config("prod-eu")
     plan = plan_of("prod-eu", config)
     definition = container(prod, "prod-eu")
@@ -309,12 +383,16 @@ def test_task_definition_injects_the_fallback_secrets_and_no_key_values(prod):
         for env, name in env_vars(plan).items()
     }
     assert expected  # prod-eu routes two internal workloads and a public one to Anthropic
+    expected[MASTER_KEY_ENV] = arn(prod, "aws:secretsmanager/secret:Secret", "prod-eu-router-master-key")
     assert {s["name"]: s["valueFrom"] for s in definition["secrets"]} == expected
     environment = {e["name"]: e["value"] for e in definition["environment"]}
     assert not set(environment) & set(expected)
     assert set(environment) == {  # plain settings only: every key comes in through `secrets`
         "AWS_DEFAULT_REGION",
         "INFERPLAN_CONFIG_SHA256",
+        "INFERPLAN_GUARD_SHA256",
+        GUARD_ENV,
+        WORKLOADS_ENV,
         "LITELLM_CONFIG_BUCKET_NAME",
         "LITELLM_CONFIG_BUCKET_OBJECT_KEY",
         "LITELLM_CONFIG_BUCKET_TYPE",
@@ -324,11 +402,13 @@ def test_task_definition_injects_the_fallback_secrets_and_no_key_values(prod):
     assert environment["VLLM_BASE_URL"] == (
         f"http://internal-prod-eu-alb.eu-central-1.elb.amazonaws.com:{MODELS_LISTENER_PORT}/v1"
     )
+    bucket = f"prod-eu-router-config-{ACCOUNT_ID}"
+    assert environment[GUARD_ENV] == f"s3://{bucket}/litellm/inferplan_guard.user_api_key_auth"
+    assert environment[WORKLOADS_ENV] == ",".join(w.name for w in plan.platform.workloads)
     task = one(prod, "aws:ecs/taskDefinition:TaskDefinition", "prod-eu-router")
     assert task.inputs["requiresCompatibilities"] == ["FARGATE"]
     assert task.inputs["executionRoleArn"] == arn(prod, "aws:iam/role:Role", "prod-eu-router-execution")
     assert task.inputs["taskRoleArn"] == arn(prod, "aws:iam/role:Role", "prod-eu-router-task")
-    assert isinstance(task.inputs["cpu"], str) and isinstance(task.inputs["memory"], str)
 
 
 def test_the_container_is_the_pinned_litellm_loading_its_config_from_the_bucket(prod):
@@ -347,7 +427,7 @@ def test_the_container_is_the_pinned_litellm_loading_its_config_from_the_bucket(
     assert logs.inputs["retentionInDays"] > 0
 
 
-def test_the_pinned_image_matches_the_litellm_the_tests_load_the_config_with():
+def test_the_pinned_image_matches_the_litellm_the_tests_run():
     pins = [
         re.match(r"litellm(\[[^\]]*\])?==([0-9][^\s#]*)", line)
         for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
@@ -356,13 +436,16 @@ def test_the_pinned_image_matches_the_litellm_the_tests_load_the_config_with():
     assert importlib.metadata.version("litellm") == LITELLM_VERSION
 
 
-def test_config_object_is_the_generated_yaml_encrypted_with_the_stack_key(prod):
+def test_config_and_admission_check_objects_are_the_plan_s_encrypted_with_the_stack_key(prod):
     plan = plan_of("prod-eu", stack_config("prod-eu"))
-    obj = one(prod, "aws:s3/bucketObjectv2:BucketObjectv2", "prod-eu-router-config-object")
-    assert obj.inputs["content"] == router_config(plan).to_yaml()
-    assert obj.inputs["key"] == CONFIG_OBJECT_KEY
-    assert obj.inputs["serverSideEncryption"] == "aws:kms"
-    assert obj.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+    config = one(prod, "aws:s3/bucketObjectv2:BucketObjectv2", "prod-eu-router-config-object")
+    guard = one(prod, "aws:s3/bucketObjectv2:BucketObjectv2", "prod-eu-router-config-guard")
+    assert config.inputs["content"] == router_config(plan).to_yaml()
+    assert (config.inputs["key"], guard.inputs["key"]) == (CONFIG_OBJECT_KEY, GUARD_OBJECT_KEY)
+    assert guard.inputs["content"] == (ROOT / "inferplan" / "router_guard.py").read_text()
+    for obj in (config, guard):
+        assert obj.inputs["serverSideEncryption"] == "aws:kms"
+        assert obj.inputs["kmsKeyId"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
     block = one(
         prod, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-eu-router-config-public-access"
     )
@@ -383,7 +466,9 @@ def test_only_the_task_role_reads_the_config_and_only_over_tls(prod):
     assert not [s for s in body.values() if s["Effect"] == "Allow"]
     grants = one(prod, "aws:iam/rolePolicy:RolePolicy", "prod-eu-router-task-policy")
     reads = [s for s in statements(grants.inputs["policy"]) if "s3:GetObject" in json.dumps(s["Action"])]
-    assert [s["Resource"] for s in reads] == [f"{bucket}/{CONFIG_OBJECT_KEY}"]
+    assert [s["Resource"] for s in reads] == [
+        [f"{bucket}/{CONFIG_OBJECT_KEY}", f"{bucket}/{GUARD_OBJECT_KEY}"]
+    ]
 
 
 def test_execution_role_reads_exactly_the_injected_secrets(prod):
@@ -392,10 +477,10 @@ def test_execution_role_reads_exactly_the_injected_secrets(prod):
     body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
     secrets = sorted(
         arn(prod, "aws:secretsmanager/secret:Secret", f"prod-eu-{name.rsplit('/', 1)[1]}")
-        for name in env_vars(plan).values()
+        for name in [*env_vars(plan).values(), MASTER_KEY]
     )
-    assert sorted(body["ReadFrontierKeys"]["Resource"]) == secrets
-    assert body["DecryptFrontierKeys"]["Resource"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
+    assert sorted(body["ReadRouterSecrets"]["Resource"]) == secrets
+    assert body["DecryptRouterSecrets"]["Resource"] == arn(prod, "aws:kms/key:Key", "prod-eu-key")
     assert body["WriteLogs"]["Resource"].startswith(
         arn(prod, "aws:cloudwatch/logGroup:LogGroup", "prod-eu-router-logs")
     )
@@ -423,7 +508,7 @@ def test_router_listener_forwards_the_openai_api_to_the_router_target_group(prod
     [action] = rule.inputs["actions"]
     assert action["type"] == "forward"
     assert action["targetGroupArn"] == arn(prod, "aws:lb/targetGroup:TargetGroup", "prod-eu-router-tg")
-    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/*"]}}]
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/chat/completions"]}}]
     [service] = of_type(prod, "aws:ecs/service:Service")
     [balancer] = service.inputs["loadBalancers"]
     assert balancer["targetGroupArn"] == action["targetGroupArn"]
@@ -435,20 +520,35 @@ def test_cluster_has_container_insights(prod):
     assert {"name": "containerInsights", "value": "enabled"} in cluster.inputs["settings"]
 
 
-def test_without_egress_the_default_image_is_flagged_and_an_ecr_image_is_pulled_with_the_execution_role(
-    record,
-):
-    assert any("router.image" in w for w in record("sovereign").warnings)
+def test_sovereign_pulls_the_router_image_from_the_mirror_the_stack_creates(record):
+    recording = record("sovereign")
+    [repository] = of_type(recording, "aws:ecr/repository:Repository")
+    assert repository.inputs["name"] == "sovereign/litellm"
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository.inputs["encryptionConfigurations"] == [
+        {"encryptionType": "KMS", "kmsKey": arn(recording, "aws:kms/key:Key", "sovereign-key")}
+    ]
+    image = f"{ACCOUNT_ID}.dkr.ecr.eu-central-1.amazonaws.com/sovereign/litellm:v{LITELLM_VERSION}"
+    assert container(recording, "sovereign")["image"] == image
+    policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
+    body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
+    assert (
+        body["PullImage"]["Resource"] == f"arn:aws:ecr:eu-central-1:{ACCOUNT_ID}:repository/sovereign/litellm"
+    )
+    assert body["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_an_explicit_ecr_image_is_pulled_from_its_own_repository_and_no_mirror_is_made(record):
     config = stack_config("sovereign")
     image = f"{ACCOUNT_ID}.dkr.ecr.eu-central-1.amazonaws.com/mirror/litellm:v{LITELLM_VERSION}"
     config["inferplan:platform"]["router"] = {"image": image}
     recording = record("sovereign", config)
-    assert not any("router.image" in w for w in recording.warnings)
+    assert of_type(recording, "aws:ecr/repository:Repository") == []
     assert container(recording, "sovereign")["image"] == image
     policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
     body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
     assert body["PullImage"]["Resource"] == f"arn:aws:ecr:eu-central-1:{ACCOUNT_ID}:repository/mirror/litellm"
-    assert body["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
 
 
 def test_a_config_change_is_a_new_task_definition(record):
@@ -481,7 +581,7 @@ def exports(monkeypatch: pytest.MonkeyPatch, stack: str, config: dict[str, Any])
     return values
 
 
-def test_exports_the_gateway_url_and_the_model_alias_of_every_routed_workload(monkeypatch):
+def test_exports_the_gateway_url_and_each_workload_s_model_url_and_scopes(monkeypatch):
     config = stack_config("prod-eu")
     values = exports(monkeypatch, "prod-eu", config)
     url = "https://prod-eu-api.execute-api.eu-central-1.amazonaws.com"  # the mocks' apiEndpoint
@@ -492,7 +592,10 @@ def test_exports_the_gateway_url_and_the_model_alias_of_every_routed_workload(mo
         == sorted(aliases)
         == sorted(w["name"] for w in config["inferplan:platform"]["workloads"])
     )
-    assert all(v == {"model": k, "url": f"{url}/v1/chat/completions"} for k, v in values["workloads"].items())
+    assert all(
+        v == {"model": k, "url": f"{url}/{k}/v1/chat/completions", "scopes": [f"inferplan/{k}"]}
+        for k, v in values["workloads"].items()
+    )
 
 
 def test_with_a_custom_domain_the_exported_url_is_the_domain(monkeypatch):
@@ -503,4 +606,7 @@ def test_with_a_custom_domain_the_exported_url_is_the_domain(monkeypatch):
     }
     values = exports(monkeypatch, "dev", config)
     assert values["gateway_url"] == "https://llm.example.com"
-    assert values["workloads"]["ticket-triage"]["url"] == "https://llm.example.com/v1/chat/completions"
+    assert (
+        values["workloads"]["ticket-triage"]["url"]
+        == "https://llm.example.com/ticket-triage/v1/chat/completions"
+    )

@@ -1,16 +1,19 @@
-"""The router's config travels as the task definition says: S3 object -> LiteLLM's bucket loader -> Router.
+"""The router's config travels as the task definition says: S3 object -> LiteLLM's bucket loader -> Router,
+and its admission check: S3 object -> LiteLLM's `custom_auth` remote loader -> the hook function.
 
-The program is recorded under mocks; the object it uploads is put into a moto S3 bucket (a real HTTP
-server on 127.0.0.1) with the bucket name, key and encryption the program registered. Then, with the
+The program is recorded under mocks; the objects it uploads are put into a moto S3 bucket (a real HTTP
+server on 127.0.0.1) with the bucket name, keys and encryption the program registered. Then, with the
 container's environment as ECS would set it (plain `environment` plus one fake value per `secrets`
-entry), LiteLLM's own bucket reader fetches it and LiteLLM's Router is built from it. Every
-`os.environ/` reference in the config must be satisfied by the task definition.
+entry), LiteLLM's own bucket reader fetches the config and LiteLLM's Router is built from it. Every
+`os.environ/` reference in the config must be satisfied by the task definition. (tests/router/
+test_proxy_process.py starts the whole proxy this way.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -26,9 +29,11 @@ import boto3
 import pytest
 import yaml
 from litellm.proxy.common_utils.load_config_utils import get_config_from_bucket
+from litellm.proxy.types_utils.utils import get_instance_fn
 from litellm.secret_managers.main import get_secret
 from moto.server import ThreadedMotoServer
 
+from inferplan.router_config import GUARD_ENV
 from offline.recorder import record as run_program
 from tests.conftest import ROOT, stack_config
 from tests.router.litellm_harness import proxy_like_router
@@ -64,13 +69,15 @@ def moto() -> Iterator[str]:
     server.stop()
 
 
-def router_resources(stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the container definition, the config object's inputs) the program registers for `stack`."""
+def router_resources(stack: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the container definition, the inputs of each object of the config bucket) for `stack`."""
     recording = run_program(stack, stack_config(stack), ROOT / "__main__.py")
     [task] = [r for r in recording.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
-    [obj] = [r for r in recording.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
+    objects = [
+        dict(r.inputs) for r in recording.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"
+    ]
     [definition] = json.loads(task.inputs["containerDefinitions"])
-    return definition, dict(obj.inputs)
+    return definition, objects
 
 
 def env_refs(value: Any) -> set[str]:
@@ -86,7 +93,7 @@ def env_refs(value: Any) -> set[str]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod-eu", "sovereign"])
 def test_litellm_loads_the_uploaded_config_with_the_task_environment(moto, monkeypatch, tmp_path, stack):
-    definition, obj = router_resources(stack)
+    definition, objects = router_resources(stack)
     environment = {e["name"]: e["value"] for e in definition["environment"]}
     injected = {s["name"]: f"fake-key-for-{s['name']}" for s in definition["secrets"]}
 
@@ -111,14 +118,16 @@ def test_litellm_loads_the_uploaded_config_with_the_task_environment(moto, monke
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     kms_key = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
-    assert obj["serverSideEncryption"] == "aws:kms"
-    s3.put_object(
-        Bucket=bucket,
-        Key=obj["key"],
-        Body=obj["content"].encode(),
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=kms_key,
-    )
+    for obj in objects:
+        assert obj["serverSideEncryption"] == "aws:kms"
+        s3.put_object(
+            Bucket=bucket,
+            Key=obj["key"],
+            Body=obj["content"].encode(),
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=kms_key,
+        )
+    [obj] = [o for o in objects if o["key"] == key]
 
     config = asyncio.run(
         get_config_from_bucket(
@@ -139,6 +148,15 @@ def test_litellm_loads_the_uploaded_config_with_the_task_environment(moto, monke
     router = asyncio.run(build())
     aliases = {m["model_name"] for m in config["model_list"] if m["model_info"].get("discoverable", True)}
     assert aliases and aliases <= set(router.get_model_names())
+
+    # custom_auth: the proxy resolves os.environ/INFERPLAN_ROUTER_GUARD, then loads the s3:// module
+    # (a config loaded from a bucket reaches get_instance_fn with a non-None config_file_path).
+    assert config["general_settings"]["custom_auth"] == f"os.environ/{GUARD_ENV}"
+    hook = get_instance_fn(
+        value=get_secret(config["general_settings"]["custom_auth"]), config_file_path="bucket"
+    )
+    assert inspect.iscoroutinefunction(hook) and hook.__name__ == "user_api_key_auth"
+    assert hook.__module__ == "litellm/inferplan_guard"  # loaded from the object, not from this checkout
 
 
 def test_the_proxy_reads_the_bucket_variables_the_task_sets():

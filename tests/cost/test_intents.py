@@ -44,7 +44,7 @@ def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
         kinds["aws:ec2/vpcEndpoint:VpcEndpoint"] == 11
     )  # 8 node + secretsmanager + autoscaling (warm pool) + S3
     assert kinds["aws:autoscaling/group:Group"] == kinds["aws:ec2/launchTemplate:LaunchTemplate"] == 2
-    assert kinds["aws:secretsmanager/secret:Secret"] == 1
+    assert kinds["aws:secretsmanager/secret:Secret"] == 2  # the Anthropic key and the router master key
     groups = [r for r in plan.intents if r.type == "aws:autoscaling/group:Group"]
     # on-demand pools take the launch template directly (AWS allows no warm pool with a mixed policy)
     assert all("mixedInstancesPolicy" not in g.inputs and g.get("launchTemplate") for g in groups)
@@ -56,10 +56,10 @@ def test_prod_eu_bom_follows_the_network_plan_and_the_pools() -> None:
     assert {g.tag("inferplan:pool") for g in groups} == {"h100", "h200"}
 
 
-def test_sovereign_bom_has_no_nat_and_no_secrets() -> None:
+def test_sovereign_bom_has_no_nat_and_no_frontier_key() -> None:
     kinds = Counter(r.type for r in plan_of("sovereign").intents)
     assert kinds["aws:ec2/natGateway:NatGateway"] == 0
-    assert kinds["aws:secretsmanager/secret:Secret"] == 0
+    assert kinds["aws:secretsmanager/secret:Secret"] == 1  # the router's master key only
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)

@@ -216,6 +216,28 @@ def test_regulated_workload_gets_an_error_and_no_frontier_call(tmp_path: Path, o
     assert "clinical-notes.claude-eu" not in {m["model_name"] for m in config["model_list"]}
 
 
+def test_litellm_itself_obeys_a_caller_s_fallbacks_which_is_why_the_proxy_runs_the_admission_check(
+    tmp_path: Path, offline: Spy
+) -> None:
+    """The config alone cannot stop a caller: LiteLLM's Router takes `fallbacks` from the call and serves
+    any group by name. The deployed proxy refuses both before routing (inferplan/router_guard.py;
+    tests/router/test_proxy_process.py proves it over HTTP)."""
+    plan = edited_plan(tmp_path, "sovereign", sovereign_with_a_tempting_frontier)
+    config = generated(plan, {"clinical-notes.qwen-32b": FAIL, "ops-digest.claude-eu": "answer from claude"})
+
+    async def scenario() -> tuple[Any, Any]:
+        router = proxy_like_router(config)
+        steered = await router.acompletion(
+            model="clinical-notes", messages=HELLO, fallbacks=["ops-digest.claude-eu"]
+        )
+        named = await router.acompletion(model="ops-digest.claude-eu", messages=HELLO)
+        return steered, named
+
+    steered, named = run(scenario)
+    assert steered.choices[0].message.content == named.choices[0].message.content == "answer from claude"
+    assert "ops-digest.claude-eu" in offline.calls
+
+
 def test_confidential_workload_gets_an_error_and_no_frontier_call(tmp_path: Path, offline: Spy) -> None:
     def edit(p: dict[str, Any]) -> None:
         workload(p, "contract-extraction")["fallback"] = "claude-sonnet"  # the spec asks; policy says no

@@ -15,9 +15,10 @@ from inferplan.plan import MODEL_HEADER, Plan
 from inferplan.planner import build_plan
 from inferplan.router_config import (
     DEFAULT_TIMEOUT_S,
+    GUARD_ENV,
+    MASTER_KEY_ENV,
     VLLM_BASE_URL_ENV,
     env_vars,
-    fallback_allowed,
     frontier_models,
     key_env_name,
     router_config,
@@ -118,26 +119,7 @@ def test_every_workload_is_an_alias(stack: str) -> None:
     assert generated.refused == ()
 
 
-# --- the policy on fallbacks ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("sensitivity", "allowed"),
-    [("public", True), ("internal", True), ("confidential", False), ("regulated", False)],
-)
-def test_frontier_fallback_only_for_public_and_internal(sensitivity: str, allowed: bool) -> None:
-    platform = example_plan("dev").platform
-    triage = platform.workloads[0].model_copy(update={"sensitivity": sensitivity})
-    ok, reason = fallback_allowed(triage, "claude-haiku", platform)
-    assert ok is allowed
-    assert reason
-
-
-@pytest.mark.parametrize("sensitivity", ["public", "internal", "confidential", "regulated"])
-def test_self_hosted_fallback_always_allowed(sensitivity: str) -> None:
-    platform = example_plan("prod-eu").platform
-    extraction = platform.workloads[2].model_copy(update={"sensitivity": sensitivity})
-    assert fallback_allowed(extraction, "llama-70b", platform)[0] is True
+# --- the policy on fallbacks (rules.egress decides; the config follows its verdicts) ------------------
 
 
 def test_confidential_frontier_refused_even_inside_allowed_regions(tmp_path: Path) -> None:
@@ -255,11 +237,16 @@ def test_provider_budget_sums_caps_and_splits_over_router_tasks(tmp_path: Path) 
         )
         workload(p, "support-summaries")["fallback"] = "claude-haiku"
 
-    generated = router_config(edited_plan(tmp_path, "prod-eu", edit))
+    def two_tasks_of_two_workers(p: dict[str, Any]) -> None:
+        edit(p)
+        p["router"] = {"tasks": 2, "worker_capacity_rps": 50}  # 200 requests/s: four workers
+
+    generated = router_config(edited_plan(tmp_path, "prod-eu", two_tasks_of_two_workers))
     budgets = generated.to_dict()["router_settings"]["provider_budget_config"]
-    # (5000 + 1001) USD over prod's two router tasks, rounded down to the cent.
-    assert budgets == {"anthropic": {"budget_limit": 3000.5, "time_period": "1mo"}}
-    assert generated.tasks == 2
+    # (5000 + 1001) USD over 2 tasks x 2 workers (each counts its own spend), rounded down to the cent.
+    assert (generated.tasks, generated.workers_per_task) == (2, 2)
+    assert budgets == {"anthropic": {"budget_limit": 1500.25, "time_period": "1mo"}}
+    assert "/ 2 router task(s) x 2 worker(s) = 1500.25 per worker" in generated.to_yaml()
 
 
 def test_tiny_cap_is_never_rounded_to_no_limit(tmp_path: Path) -> None:
@@ -278,6 +265,17 @@ def test_keys_are_environment_references_never_values(monkeypatch: pytest.Monkey
     keys = [m["litellm_params"].get("api_key") for m in yaml.safe_load(text)["model_list"]]
     assert {k for k in keys if k} == {"os.environ/INFERPLAN_ANTHROPIC_API_KEY"}
     assert env_vars(plan) == {"INFERPLAN_ANTHROPIC_API_KEY": "inferplan/prod-eu/anthropic-api-key"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod-eu", "sovereign"])
+def test_the_proxy_reads_its_master_key_and_admission_check_from_the_task_environment(stack: str) -> None:
+    config = router_config(example_plan(stack))
+    assert config.to_dict()["general_settings"] == {
+        "master_key": f"os.environ/{MASTER_KEY_ENV}",
+        "custom_auth": f"os.environ/{GUARD_ENV}",
+    }
+    assert dict(config.secret_env)[MASTER_KEY_ENV] == f"inferplan/{stack}/router-master-key"
+    assert set(env_vars(example_plan(stack))) == {k for k, _ in config.secret_env} - {MASTER_KEY_ENV}
 
 
 def test_key_env_name_cannot_collide_with_litellm_settings() -> None:

@@ -1,4 +1,4 @@
-"""gateway-auth: an authorizer on every route, throttling and access logs on the stage."""
+"""gateway-auth: an authorizer and scopes on every route, throttling and access logs on the stage."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ API = rec("aws:apigatewayv2/api:Api", "dev-api", protocolType="HTTP")
 ROUTE = rec(
     "aws:apigatewayv2/route:Route",
     "dev-route-chat",
-    routeKey="POST /v1/chat/completions",
+    routeKey="POST /ticket-triage/v1/chat/completions",
     authorizationType="JWT",
     authorizerId="dev-jwt-id",
+    authorizationScopes=["inferplan/ticket-triage"],
 )
 STAGE = rec(
     "aws:apigatewayv2/stage:Stage",
@@ -33,18 +34,34 @@ def test_a_gateway_with_jwt_routes_throttling_and_access_logs_passes():
     assert [(f.rule, f.status, f.subject) for f in found] == [("gateway-auth", "pass", "dev")]
 
 
+SCOPES = {"authorizationScopes": ["inferplan/ticket-triage"]}
+
+
 @pytest.mark.parametrize(
     "inputs",
     [
-        {"routeKey": "POST /v1/chat/completions", "authorizationType": "NONE", "authorizerId": "x"},
-        {"routeKey": "POST /v1/chat/completions", "authorizationType": "JWT"},
-        {"routeKey": "POST /v1/chat/completions"},
+        {"routeKey": "POST /v1/chat/completions", "authorizationType": "NONE", "authorizerId": "x", **SCOPES},
+        {"routeKey": "POST /v1/chat/completions", "authorizationType": "JWT", **SCOPES},
+        {"routeKey": "POST /v1/chat/completions", **SCOPES},
     ],
 )
 def test_a_route_without_an_authorizer_fails(inputs):
     route = rec("aws:apigatewayv2/route:Route", "dev-route-open", **inputs)
     bad = failures(gateway_auth([API, ROUTE, route, STAGE], "dev", True))
     assert [(f.rule, f.subject) for f in bad] == [("gateway-auth", "dev-route-open")]
+
+
+@pytest.mark.parametrize("scopes", [None, []])
+def test_a_route_without_scopes_fails_because_any_token_could_call_it(scopes):
+    inputs = {
+        "routeKey": "POST /x/v1/chat/completions",
+        "authorizationType": "JWT",
+        "authorizerId": "dev-jwt-id",
+    }
+    route = rec("aws:apigatewayv2/route:Route", "dev-route-any", **inputs, authorizationScopes=scopes)
+    bad = failures(gateway_auth([API, ROUTE, route, STAGE], "dev", True))
+    assert [(f.rule, f.subject) for f in bad] == [("gateway-auth", "dev-route-any")]
+    assert "authorizationScopes" in bad[0].message
 
 
 def test_a_stage_without_throttling_or_access_logs_fails():

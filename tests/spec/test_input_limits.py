@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from inferplan.stackfile import MAX_DEPTH, SpecErrors, load_stack, read_stack
+from inferplan.safe_yaml import MAX_DEPTH
+from inferplan.stackfile import SpecErrors, load_stack, read_stack
 from offline.project import linked_project
 from tests.conftest import ROOT
 

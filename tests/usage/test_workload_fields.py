@@ -59,13 +59,13 @@ def test_imported_fields_validate() -> None:
 @pytest.mark.parametrize(
     ("fields", "path", "message"),
     [
-        ({"peak_to_average": 0.5}, "workloads[1].peak_to_average", "greater than or equal to 1"),
-        ({"peak_to_average": 30}, "workloads[1].peak_to_average", "less than or equal to 24"),
+        ({"peak_to_average": 0.5}, "workloads[1].peak_to_average", "must be at least 1 (got 0.5)"),
+        ({"peak_to_average": 30}, "workloads[1].peak_to_average", "must be at most 24 (got 30)"),
         ({"current": {"provider": "openai"}}, "workloads[1].current", "required key 'model' is missing"),
         (
             {"current": {"provider": "openai", "model": "m", "monthly_usd": -1}},
             "workloads[1].current.monthly_usd",
-            ">= 0",
+            "must be at least 0 (got -1)",
         ),
         (
             {"token_percentiles": {"input_p50": 1, "input_p95": 2, "output_p50": 3}},
