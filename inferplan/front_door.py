@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from inferplan.catalog import Catalog
+from inferplan.egress import fallback_allowed
 from inferplan.images import ImagePlan, router_image
 from inferplan.plan import GATEWAY_TIMEOUT_MS, MODEL_HEADER, ROUTER_PORT
 from inferplan.router_config import (
@@ -28,7 +29,6 @@ from inferplan.router_config import (
 )
 from inferplan.router_guard import CALLER_HEADER, WORKLOAD_HEADER
 from inferplan.router_sizing import RouterSizing, size_router
-from inferplan.rules.egress import fallback_allowed
 from inferplan.spec import Platform, Workload
 
 CONFIG_OBJECT_KEY = "litellm/config.yaml"

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from inferplan.egress import fallback_allowed
 from inferplan.plan import Plan
-from inferplan.rules.egress import fallback_allowed
 
 ROUTER = "router"
 NAT = "nat"
@@ -61,7 +61,7 @@ class Reach:
     path: tuple[str, ...]  # the flow path, node names from the workload to the endpoint's last hop
     reachable: bool  # False when the network has no path to it (a frontier entry without NAT)
     allowed: bool = True  # whether the router config sends this workload's calls there at all
-    why: str = ""  # the router's reason (`rules.egress.fallback_allowed`)
+    why: str = ""  # the router's reason (`egress.fallback_allowed`)
 
 
 def dataflow_graph(plan: Plan) -> Any:

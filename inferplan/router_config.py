@@ -6,7 +6,7 @@ deployment in that model group; its fallback (if the policy allows it) is a seco
 fallback groups per workload means every group the router serves carries one workload's data
 under that workload's policy; no shared `claude-sonnet` group exists for anyone to call directly.
 
-Read, not decided here: which targets a workload may reach is `inferplan.rules.egress` (the planner
+Read, not decided here: which targets a workload may reach is `inferplan.egress` (the planner
 passes its verdicts in); a refused fallback is dropped, a refused route leaves the workload without an
 alias and is reported in `RouterConfig.refused`.
 
@@ -52,7 +52,7 @@ from inferplan.pricebook import api_context_window
 from inferplan.router_guard import WORKLOADS_ENV
 from inferplan.spec import Frontier, Platform, Workload
 
-Verdicts = Mapping[tuple[str, str], tuple[bool, str]]  # (workload, target) -> rules.egress verdict
+Verdicts = Mapping[tuple[str, str], tuple[bool, str]]  # (workload, target) -> egress verdict
 
 # The Router component sets this to `http://<internal ALB DNS>:<MODELS_LISTENER_PORT>/v1`; the ALB's
 # rule on MODEL_HEADER picks the model's target group, whose vLLM serves `--served-model-name <model>`.
@@ -397,7 +397,7 @@ def build_router_config(
 ) -> RouterConfig:
     """The router's LiteLLM config: aliases, allowed fallbacks, timeouts, budgets, key references.
 
-    `verdicts` are `rules.egress.fallback_allowed` for every (workload, route or fallback) of the spec.
+    `verdicts` are `egress.fallback_allowed` for every (workload, route or fallback) of the spec.
     """
     deployments: list[Deployment] = []
     decisions: list[Decision] = []

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inferplan.egress import fallback_allowed
 from inferplan.plan import Plan
-from inferplan.rules.egress import fallback_allowed
 
 
 @dataclass(frozen=True)

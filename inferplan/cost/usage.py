@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 
 from inferplan.catalog.quality import floor_of
 from inferplan.cost.model import CostLine, line
+from inferplan.decide.eligibility import api_sensitivity, context_fits, judge, quality_floor
+from inferplan.egress import fallback_allowed
 from inferplan.errors import SpecInputError
 from inferplan.plan import Plan
 from inferplan.pricebook import ApiPrice, PriceBook
 from inferplan.router_config import catalog_context_window, frontier_context_window
-from inferplan.rules.egress import fallback_allowed
-from inferplan.rules.eligibility import api_sensitivity, context_fits, judge, quality_floor
 from inferplan.spec import Frontier, Platform, Workload
 
 DEFAULT_API_ONLY = "anthropic/claude-sonnet-4-5"
@@ -129,7 +129,7 @@ def call_usd(
 def target_calls(plan: Plan) -> dict[str, dict[str, float]]:
     """target (model or frontier name) -> workload -> calls per month.
 
-    A route or fallback the router refuses (`rules.egress.fallback_allowed`: e.g. confidential data
+    A route or fallback the router refuses (`egress.fallback_allowed`: e.g. confidential data
     to a frontier API) carries nothing: the router never sends those calls, so nobody pays for them.
     """
     platform = plan.platform

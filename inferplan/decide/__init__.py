@@ -1,7 +1,7 @@
 """The decision engine: self-host or API, per workload, chosen jointly and explained.
 
     types.py     what was decided, as the Plan carries it
-    options.py   every option of every workload, priced and judged eligible (rules/eligibility.py)
+    options.py   every option of every workload, priced and judged eligible (decide/eligibility.py)
     solve.py     the joint choice as a MILP (HiGHS through scipy.optimize.milp)
     decision.py  `decide` and `resolve`: the explanation (marginal costs, runner-up, break-even) and
                  the spec it resolves to

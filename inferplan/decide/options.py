@@ -6,7 +6,7 @@ what one node does for its own token mix under the SLO in force, the share
 `sizing.replicas.replica_load` charges when the plan is sized — and a pool costs
 `fixed_usd + node_usd x nodes` a month, priced by the cost engine's own functions in the plan's
 price book. API options (frontier and open-model entries) cost their tokens per call plus what the
-call moves through NAT. Each option is judged by `inferplan.rules.eligibility`.
+call moves through NAT. Each option is judged by `inferplan.decide.eligibility`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from inferplan.catalog import Catalog, GpuEntry, InstanceEntry, ModelEntry
 from inferplan.catalog.efficiency import builtin_efficiency
 from inferplan.catalog.quality import floor_of
 from inferplan.cost.usage import call_usd, monthly_calls
-from inferplan.decide.types import OptionKind
-from inferplan.pricebook import ApiPrice, PriceBook
-from inferplan.router_config import frontier_context_window
-from inferplan.rules.eligibility import (
+from inferplan.decide.eligibility import (
     Verdict,
     context_fits,
     data_flow,
@@ -32,6 +29,9 @@ from inferplan.rules.eligibility import (
     priced,
     quality_floor,
 )
+from inferplan.decide.types import OptionKind
+from inferplan.pricebook import ApiPrice, PriceBook
+from inferplan.router_config import frontier_context_window
 from inferplan.sizing.replicas import (
     DEFAULT_MIX,
     PoolSizing,

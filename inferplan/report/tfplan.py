@@ -87,6 +87,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
     "aws:secretsmanager/secret:Secret": "aws_secretsmanager_secret",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "aws_secretsmanager_secret_policy",
+    "aws:secretsmanager/secretVersion:SecretVersion": "aws_secretsmanager_secret_version",
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",

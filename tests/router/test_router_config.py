@@ -119,7 +119,7 @@ def test_every_workload_is_an_alias(stack: str) -> None:
     assert generated.refused == ()
 
 
-# --- the policy on fallbacks (rules.egress decides; the config follows its verdicts) ------------------
+# --- the policy on fallbacks (egress decides; the config follows its verdicts) ------------------
 
 
 def test_confidential_frontier_refused_even_inside_allowed_regions(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inferplan.rules.egress import fallback_allowed
+from inferplan.egress import fallback_allowed
 from inferplan.spec import Platform, Workload
 
 Check = tuple[bool, str]

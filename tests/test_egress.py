@@ -1,10 +1,10 @@
-"""rules.egress: where a workload's calls may go — the verdict the router config, graph and costs read."""
+"""egress: where a workload's calls may go — the verdict the router config, graph and costs read."""
 
 from __future__ import annotations
 
 import pytest
 
-from inferplan.rules.egress import fallback_allowed
+from inferplan.egress import fallback_allowed
 from tests.rules.conftest import plan_of
 
 
