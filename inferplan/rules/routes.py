@@ -51,8 +51,9 @@ def route_cost(decision: Decision, stack: str) -> tuple[Finding, ...]:
                     RULE,
                     "warn",
                     d.workload,
-                    f"declared route {d.chosen} costs ${own.monthly_usd:,.0f}/month; {best.target} ({best.kind}"
-                    f"{', ' + best.shape if best.shape else ''}) would cost ${best.monthly_usd:,.0f}: "
+                    f"declared route {d.chosen} adds ${own.monthly_usd:,.0f}/month; {best.target} ({best.kind}"
+                    f"{', ' + best.shape if best.shape else ''}) would add ${best.monthly_usd:,.0f} (marginal "
+                    "costs, every other workload's route as it is): "
                     f"${saving:,.0f}/month less — set route: {best.target}{also} or route: auto "
                     f"(eligible: {best.reason})",
                 )
@@ -63,7 +64,7 @@ def route_cost(decision: Decision, stack: str) -> tuple[Finding, ...]:
                     RULE,
                     "pass",
                     d.workload,
-                    f"declared route {d.chosen} (${own.monthly_usd:,.0f}/month) is the cheapest eligible option"
+                    f"declared route {d.chosen} (adds ${own.monthly_usd:,.0f}/month) is the cheapest eligible option"
                     f"{'' if saving >= -TOLERANCE_USD else f'; next: {best.target} at ${best.monthly_usd:,.0f}'}",
                 )
             )

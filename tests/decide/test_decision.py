@@ -145,8 +145,7 @@ def test_route_cost_warns_a_declared_route_dearer_than_the_best_option() -> None
     # 4,000 calls/day on llama-8b: one g6e.xlarge (730 h x $1.861 = $1,358.53) + its gp3 root volume
     # ($50.80) + 5% of the calls falling back to Haiku ($6.08) = $1,415; all on Haiku: $121.67 of tokens.
     assert (
-        "claude-haiku (frontier) would cost $122" in finding.message
-        and "$1,294/month less" in finding.message
+        "claude-haiku (frontier) would add $122" in finding.message and "$1,294/month less" in finding.message
     )
 
 
