@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
+from inferplan import names
 from inferplan.catalog import Catalog
 from inferplan.egress import fallback_allowed
 from inferplan.images import ImagePlan, router_image
@@ -25,7 +26,6 @@ from inferplan.router_config import (
     MASTER_KEY_SECRET,
     RouterConfig,
     build_router_config,
-    secret_name,
 )
 from inferplan.router_guard import CALLER_HEADER, WORKLOAD_HEADER
 from inferplan.router_sizing import RouterSizing, size_router
@@ -48,10 +48,6 @@ WORKER_HEALTHCHECK_TIMEOUT_S = 60
 
 
 Pairs = tuple[tuple[str, str], ...]
-
-
-def _name(stack: str, parts: tuple[str, ...]) -> str:
-    return "-".join((stack, *parts))
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class FrontierSecretsPlan:
     in_state: bool  # values from `pulumi config set --secret` instead of set out of band
 
     def name(self, *parts: str) -> str:
-        return _name(self.stack, parts)
+        return names.physical(self.stack, *parts)
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ class RouterPlan:
         return self.config.aliases
 
     def name(self, *parts: str) -> str:
-        return _name(self.stack, parts)
+        return names.physical(self.stack, *parts)
 
     def guard_reference(self, bucket: str) -> str:
         """The `custom_auth` value LiteLLM resolves: `s3://<bucket>/<module path>.<function>`."""
@@ -143,7 +139,7 @@ class GatewayPlan:
     integration_timeout_ms: int
 
     def name(self, *parts: str) -> str:
-        return _name(self.stack, parts)
+        return names.physical(self.stack, *parts)
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ def _guard_source() -> str:
 
 def plan_front_door(stack: str, platform: Platform, catalog: Catalog) -> FrontDoorPlan:
     """Every decision of the gateway and the router, from the validated spec and the merged catalog."""
-    tags: Pairs = (("inferplan:stack", stack), ("inferplan:environment", platform.environment))
+    tags: Pairs = tuple(names.stack_tags(stack, platform.environment).items())
     sizing = size_router(platform)
     verdicts = {
         (w.name, target): fallback_allowed(w, target, platform)
@@ -214,11 +210,11 @@ def plan_front_door(stack: str, platform: Platform, catalog: Catalog) -> FrontDo
         guard_object=guard_object,
         environment=tuple(sorted(config.environment.items())),
         secret_env=config.secret_env,
-        master_key_secret=secret_name(stack, MASTER_KEY_SECRET),
+        master_key_secret=names.secret_name(stack, MASTER_KEY_SECRET),
         frontier_secrets=FrontierSecretsPlan(
             stack=stack,
             tags=tags,
-            secrets=tuple((s, secret_name(stack, s)) for s in unique_secrets),
+            secrets=tuple((s, names.secret_name(stack, s)) for s in unique_secrets),
             in_state=platform.router.secrets_in_state,
         )
         if platform.frontier

@@ -1,4 +1,5 @@
-"""Physical names, derived from the stack and never typed by hand (DESIGN.md, Conventions).
+"""Physical names and cost-allocation tags, derived from the stack and never typed by hand (DESIGN.md,
+Conventions).
 
 Every AWS name a stack creates comes from here, so the planner (which states them in the Plan), the
 components (which create them) and the node start-up scripts (which look them up) cannot disagree.
@@ -21,7 +22,8 @@ def log_group_name(stack: str, what: str) -> str:
 
 
 def secret_name(stack: str, secret: str) -> str:
-    """Secrets Manager name of a frontier key; the README shows how to set its value."""
+    """Secrets Manager name of a router secret (a frontier key, the master key); docs/front-door.md
+    shows how to set a frontier key's value."""
     return f"inferplan/{stack}/{secret}"
 
 
@@ -48,3 +50,12 @@ def bucket_name(stack: str, purpose: str, account: str) -> str:
     stem = re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-")
     suffix = f"-{purpose}-{account}"
     return f"{stem[: 63 - len(suffix)].rstrip('-')}{suffix}"
+
+
+def stack_tags(stack: str, environment: str) -> dict[str, str]:
+    """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
+    return {"inferplan:stack": stack, "inferplan:environment": environment}
+
+
+def component_tags(stack: str, environment: str, component: str, **extra: str) -> dict[str, str]:
+    return {**stack_tags(stack, environment), "inferplan:component": component, **extra}

@@ -283,7 +283,7 @@ class Plan:
     @property
     def tags(self) -> dict[str, str]:
         """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
-        return {"inferplan:stack": self.stack, "inferplan:environment": self.platform.environment}
+        return names.stack_tags(self.stack, self.platform.environment)
 
     def secret_name(self, secret: str) -> str:
         return names.secret_name(self.stack, secret)

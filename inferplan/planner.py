@@ -53,15 +53,6 @@ TARGET_GROUP_NAME_LIMIT = 32  # AWS: target group and load balancer names
 MODEL_BUCKET_PURPOSE = "models"
 
 
-def stack_tags(stack: str, platform: Platform) -> dict[str, str]:
-    """Cost-allocation tags every taggable resource carries (AWS Budgets filters on them)."""
-    return {"inferplan:stack": stack, "inferplan:environment": platform.environment}
-
-
-def component_tags(stack: str, platform: Platform, component: str, **extra: str) -> dict[str, str]:
-    return {**stack_tags(stack, platform), "inferplan:component": component, **extra}
-
-
 def log_group(stack: str, what: str, tags: Tags) -> LogGroupPlan:
     resource_name = names.physical(stack, what, "logs")
     return LogGroupPlan(
@@ -87,7 +78,7 @@ def plan_network(stack: str, platform: Platform) -> NetworkPlan:
     return NetworkPlan(
         name_prefix=stack,
         region=platform.region,
-        tags=component_tags(stack, platform, "network"),
+        tags=names.component_tags(stack, platform.environment, "network"),
         cidr=net.cidr,
         availability_zones=azs,
         private_subnets=tuple(str(b) for b in blocks[:azs]),
@@ -124,7 +115,7 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
     extra = {"inferplan:pool": spec.name}
     if sizing.models:
         extra["inferplan:model"] = ",".join(sizing.models)
-    tags = component_tags(stack, platform, "pool", **extra)
+    tags = names.component_tags(stack, platform.environment, "pool", **extra)
     return PoolPlan(
         name=spec.name,
         region=platform.region,
@@ -203,7 +194,7 @@ def plan_budget(stack: str, platform: Platform) -> BudgetPlan:
         forecast_alert_percent=round(100.0 * spec.hard_cap_usd / spec.monthly_usd, 1),
         alert_emails=tuple(spec.alert_emails),
         cost_filter=f"user:inferplan:stack${stack}",
-        tags=component_tags(stack, platform, "budget"),
+        tags=names.component_tags(stack, platform.environment, "budget"),
     )
 
 
@@ -216,7 +207,7 @@ def plan_store(
         reader_role_names=tuple(names.node_role_name(stack, p.name) for p in platform.pools),
         # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
         weights_gib=sum(checkpoint_gib(catalog.models[m]) for m in sorted({m.model_id for m in models})),
-        tags=component_tags(stack, platform, "model-store"),
+        tags=names.component_tags(stack, platform.environment, "model-store"),
     )
 
 
@@ -269,13 +260,13 @@ def build_plan(
                 resource_prefix=stack,
                 region=platform.region,
                 log_group_pattern=names.log_group_name(stack, "*"),
-                tags=component_tags(stack, platform, "encryption"),
+                tags=names.component_tags(stack, platform.environment, "encryption"),
             ),
             load_balancer=LoadBalancerPlan(
                 resource_prefix=stack,
                 name=names.fit_name(names.physical(stack, "alb"), TARGET_GROUP_NAME_LIMIT),
                 vpc_cidr=platform.network.cidr,
-                tags=component_tags(stack, platform, "load-balancer"),
+                tags=names.component_tags(stack, platform.environment, "load-balancer"),
             ),
             store=plan_store(stack, platform, merged, models),
             front_door=plan_front_door(stack, resolved, merged),

@@ -46,6 +46,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from inferplan import names
 from inferplan.catalog import Catalog, read_rows
 from inferplan.plan import MODEL_HEADER, Plan
 from inferplan.pricebook import api_context_window
@@ -147,11 +148,6 @@ def context_window(platform: Platform, catalog: Catalog, target: str) -> int | N
 def key_env_name(secret: str) -> str:
     """Environment variable the router reads a frontier key from: `anthropic-api-key` -> INFERPLAN_ANTHROPIC_API_KEY."""
     return KEY_ENV_PREFIX + secret.upper().replace("-", "_")
-
-
-def secret_name(stack: str, secret: str) -> str:
-    """Secrets Manager name of a router secret; docs/front-door.md shows how to set a frontier key."""
-    return f"inferplan/{stack}/{secret}"
 
 
 @dataclass(frozen=True)
@@ -447,8 +443,8 @@ def build_router_config(
                 monthly_cap_usd=cap,
             )
         )
-    keys = {(key_env_name(f.secret), secret_name(stack, f.secret)) for f in reachable.values()}
-    keys.add((MASTER_KEY_ENV, secret_name(stack, MASTER_KEY_SECRET)))
+    keys = {(key_env_name(f.secret), names.secret_name(stack, f.secret)) for f in reachable.values()}
+    keys.add((MASTER_KEY_ENV, names.secret_name(stack, MASTER_KEY_SECRET)))
     return RouterConfig(
         stack=stack,
         deployments=tuple(deployments),
