@@ -64,14 +64,22 @@ def summary(plan: dict[str, object]) -> str:
     """The README's sample figures, said from a Plan JSON of prod-eu."""
     costs = plan["costs"]
     summary_ = plan["summary"]
-    assert isinstance(costs, dict) and isinstance(summary_, dict)
+    decision = plan["decision"]
+    assert isinstance(costs, dict) and isinstance(summary_, dict) and isinstance(decision, dict)
+    excluded = [e["workload"] for e in costs["api_only_excluded"]]
     breakeven = costs["breakeven_calls_per_month"]
+    api_only = (
+        f"${costs['api_only_monthly_usd']:,.0f} for sending to `{costs['api_only_model']}` what an API may "
+        f"serve ({', '.join(excluded)} may not: no stack-wide break-even)"
+        if excluded
+        else f"${costs['api_only_monthly_usd']:,.0f} for sending everything to `{costs['api_only_model']}` "
+        + (f"(break-even at {breakeven:,.0f} calls a month)" if breakeven is not None else "(no break-even)")
+    )
     return (
         f"For `prod-eu` that is `Plan: {summary_['create']} to create, 0 to change, 0 to destroy.`, an expected "
         f"${costs['monthly_expected_usd']:,.0f} a month (worst case ${costs['monthly_worst_case_usd']:,.0f}) "
-        f"against ${costs['api_only_monthly_usd']:,.0f} for sending everything to "
-        f"`{costs['api_only_model']}`, and a break-even at "
-        + (f"{breakeven:,.0f} calls a month." if breakeven is not None else "no volume.")
+        f"against {api_only}, and ${decision['all_self_hosted_monthly_usd']:,.0f} with every workload "
+        "self-hosted. Its declared routes are held; the decision says what `route: auto` would save."
     )
 
 
