@@ -190,6 +190,15 @@ def solve(
         need = 1.0 if model in required_models else 0.0
         row([(y0 + k, 1.0) for k in ks], need, 1.0)
 
+    if count == 0:  # nothing to choose (no workloads, no pool a required model needs): nothing to pay
+        return Solution(
+            assignment={},
+            built={},
+            objective_usd=0.0,
+            status="optimal",
+            seconds=time.perf_counter() - start,
+            variables=0,
+        )
     integrality = np.ones(count, dtype=np.int8)
     matrix = coo_array((vals, (rows, cols)), shape=(len(lo), count)).tocsr()
     with _quiet_stdout():

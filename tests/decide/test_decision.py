@@ -263,3 +263,14 @@ def test_a_stack_may_place_a_model_in_a_tier_itself() -> None:
     }
     (d,) = plan(spec).decision.workloads
     assert d.chosen == "llama-8b"
+
+
+def test_a_stack_without_workloads_has_nothing_to_decide_and_builds_no_pool() -> None:
+    # Found by the fuzzer: an empty MILP (no variables) made scipy raise instead of answering "nothing".
+    spec = stack_config("prod-eu")["inferplan:platform"]
+    spec["workloads"] = []
+    p = plan(spec)
+    assert p.decision.workloads == () and p.pools == ()
+    assert (
+        p.decision.status == "optimal" and len(p.decision.not_built) == 2
+    )  # one line per pool and its model
