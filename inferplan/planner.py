@@ -14,9 +14,10 @@ from typing import Literal
 
 from inferplan import cloud_init, names
 from inferplan.catalog import Catalog, builtin_catalog
-from inferplan.cost.pricing import PricingContext, price_record
+from inferplan.cost.buy import buy_problems
+from inferplan.cost.pricing import PURCHASE_TAG, PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
-from inferplan.errors import SpecInputError
+from inferplan.errors import SpecInputError, SpecInputErrors
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -42,7 +43,7 @@ from inferplan.preflight.prices_cache import PriceCache
 from inferplan.pricebook import PriceBook
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.replicas import PoolSizing, plan_models
-from inferplan.spec import Platform, Pool, subnet_prefix
+from inferplan.spec import AUTO, Platform, Pool, subnet_prefix
 
 # gp3 beyond its free 3,000 IOPS / 125 MB/s baseline: weights are written from S3 and read into GPU
 # memory at every start, so a node's start time is bound by this volume.
@@ -123,6 +124,8 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
     extra = {"inferplan:pool": spec.name}
     if sizing.models:
         extra["inferplan:model"] = ",".join(sizing.models)
+    if spec.purchase != "on_demand":  # the pricing function reads the commitment from the group's tags
+        extra[PURCHASE_TAG] = spec.purchase
     tags = component_tags(stack, platform, "pool", **extra)
     return PoolPlan(
         name=spec.name,
@@ -151,6 +154,7 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
         role_name=names.node_role_name(stack, spec.name),
         log_group=log_group(stack, spec.name, tags),
         tags=tags,
+        purchase=spec.purchase,
     )
 
 
@@ -245,6 +249,7 @@ def build_plan(
     def candidate_cost(spec: Pool, sizing: PoolSizing) -> float | None:
         return pool_monthly_usd(pool_plan(stack, platform, spec, sizing), book, hours)
 
+    unpriced = commitment_problems(platform, book)
     decision = decide(platform, merged, book, candidate_cost)
     resolved = resolve(platform, decision)
     try:
@@ -253,6 +258,9 @@ def build_plan(
         raise in_spec(exc, resolved, platform) from None
     specs = {p.name: p for p in resolved.pools}
     pools = tuple(pool_plan(stack, resolved, specs[s.name], s) for s in sized)
+    unpriced += price_problems(platform, pools, book) + buy_problems(platform, pools, book)
+    if unpriced:  # no number without a price: every missing one at once, each at its field
+        raise SpecInputErrors(tuple(unpriced))
     return resize(
         Plan(
             stack=stack,
@@ -281,6 +289,40 @@ def build_plan(
         models,
         pools,
     )
+
+
+def _declared(platform: Platform, pool: str) -> int:
+    return [p.name for p in platform.pools].index(pool)
+
+
+def price_problems(platform: Platform, pools: tuple[PoolPlan, ...], book: PriceBook) -> list[SpecInputError]:
+    """Every built pool whose shape has no on-demand price: a plan would otherwise show it at $0."""
+    return [
+        SpecInputError(
+            ("pools", _declared(platform, pool.name), "instance_type"),
+            f"no on-demand price for {pool.instance_type} in {book.region} (catalog/instance_prices.csv has "
+            f"none): add cost.prices instance:{pool.instance_type}: <USD per node-hour> or a "
+            "catalog.instance_prices row",
+        )
+        for pool in pools
+        if book.instance_hour(pool.instance_type) is None
+    ]
+
+
+def commitment_problems(platform: Platform, book: PriceBook) -> list[SpecInputError]:
+    """Every declared pool with a commitment the book has no rate for (an `auto` pool is only ever given
+    a shape the book can price, its commitment included)."""
+    return [
+        SpecInputError(
+            ("pools", index, "purchase"),
+            f"no {pool.purchase} rate for {pool.instance_type} in {book.region} (catalog/commitments.csv "
+            f"has none): add cost.prices commit:{pool.purchase}:{pool.instance_type}: <USD per node-hour>",
+        )
+        for index, pool in enumerate(platform.pools)
+        if pool.purchase != "on_demand"
+        and pool.instance_type != AUTO
+        and book.commitment_hour(pool.instance_type, pool.purchase) is None
+    ]
 
 
 def in_spec(error: SpecInputError, resolved: Platform, declared: Platform) -> SpecInputError:
