@@ -230,3 +230,13 @@ def test_a_mixed_pool_must_run_its_committed_nodes_on_demand() -> None:
     config["inferplan:platform"]["pools"][0].update(capacity="mixed", on_demand_base=1)
     (error,) = _errors(config)
     assert "pools[0].on_demand_base: must be >= min_nodes with purchase: reserved_3y (1 < 2)" in error
+
+
+def test_a_spot_pool_states_its_discount_and_interruption_among_the_assumptions() -> None:
+    config = stack_config("dev")
+    config["inferplan:platform"]["pools"][0]["capacity"] = "spot"
+    costs = estimate(plan_of("dev", config))
+    assert (
+        "pool l40s: spot: g6e.xlarge 50% off on-demand, interruption rate unknown (spot_discounts.csv, 2026-03)"
+        in costs.assumptions
+    )
