@@ -249,7 +249,6 @@ def build_plan(
     def candidate_cost(spec: Pool, sizing: PoolSizing) -> float | None:
         return pool_monthly_usd(pool_plan(stack, platform, spec, sizing), book, hours)
 
-    unpriced = commitment_problems(platform, book)
     decision = decide(platform, merged, book, candidate_cost)
     resolved = resolve(platform, decision)
     try:
@@ -258,7 +257,11 @@ def build_plan(
         raise in_spec(exc, resolved, platform) from None
     specs = {p.name: p for p in resolved.pools}
     pools = tuple(pool_plan(stack, resolved, specs[s.name], s) for s in sized)
-    unpriced += price_problems(platform, pools, book) + buy_problems(platform, pools, book)
+    unpriced = [
+        *commitment_problems(platform, pools, book),
+        *price_problems(platform, pools, book),
+        *buy_problems(platform, pools, book),
+    ]
     if unpriced:  # no number without a price: every missing one at once, each at its field
         raise SpecInputErrors(tuple(unpriced))
     return resize(
@@ -309,20 +312,26 @@ def price_problems(platform: Platform, pools: tuple[PoolPlan, ...], book: PriceB
     ]
 
 
-def commitment_problems(platform: Platform, book: PriceBook) -> list[SpecInputError]:
-    """Every declared pool with a commitment the book has no rate for (an `auto` pool is only ever given
-    a shape the book can price, its commitment included)."""
-    return [
-        SpecInputError(
-            ("pools", index, "purchase"),
-            f"no {pool.purchase} rate for {pool.instance_type} in {book.region} (catalog/commitments.csv "
-            f"has none): add cost.prices commit:{pool.purchase}:{pool.instance_type}: <USD per node-hour>",
-        )
-        for index, pool in enumerate(platform.pools)
-        if pool.purchase != "on_demand"
-        and pool.instance_type != AUTO
-        and book.commitment_hour(pool.instance_type, pool.purchase) is None
-    ]
+def commitment_problems(
+    platform: Platform, pools: tuple[PoolPlan, ...], book: PriceBook
+) -> list[SpecInputError]:
+    """Every pool with a commitment the book has no rate for: built ones on their resolved shape, and
+    declared ones nothing uses on the shape they name (an unbuilt `auto` pool has none to price)."""
+    shapes = {p.name: p.instance_type for p in pools}
+    out = []
+    for index, pool in enumerate(platform.pools):
+        itype = shapes.get(pool.name, pool.instance_type)
+        if pool.purchase == "on_demand" or itype == AUTO:
+            continue
+        if book.commitment_hour(itype, pool.purchase) is None:
+            out.append(
+                SpecInputError(
+                    ("pools", index, "purchase"),
+                    f"no {pool.purchase} rate for {itype} in {book.region} (catalog/commitments.csv has "
+                    f"none): add cost.prices commit:{pool.purchase}:{itype}: <USD per node-hour>",
+                )
+            )
+    return out
 
 
 def in_spec(error: SpecInputError, resolved: Platform, declared: Platform) -> SpecInputError:

@@ -240,3 +240,19 @@ def test_a_spot_pool_states_its_discount_and_interruption_among_the_assumptions(
         "pool l40s: spot: g6e.xlarge 50% off on-demand, interruption rate unknown (spot_discounts.csv, 2026-03)"
         in costs.assumptions
     )
+
+
+def test_an_auto_pool_with_a_commitment_is_built_only_on_a_shape_with_a_rate() -> None:
+    config = stack_config("hybrid")
+    platform = config["inferplan:platform"]
+    platform["pools"][0]["purchase"] = "savings_plan_1y"  # mid: instance_type auto
+    platform["budget"] = {"monthly_usd": 1e6, "hard_cap_usd": 2e6}
+    plan = plan_of("hybrid", config)
+    (mid,) = [p for p in plan.pools if p.name == "mid"]
+    # us-east-1 has Savings Plan rows for p4de, p5, p5en and p6-b200 only.
+    assert mid.instance_type in {"p4de.24xlarge", "p5.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge"}
+    costs = estimate(plan)
+    assert [ln.item for ln in costs.lines if "savings_plan_1y" in ln.item] == [
+        f"{mid.instance_type} savings_plan_1y (min_nodes)"
+    ]
+    assert all(ln.priced for ln in costs.lines)
