@@ -16,11 +16,11 @@ from components.network import Network, NetworkArgs
 from components.router import Router, RouterArgs
 from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
-from inferplan.errors import SpecInputError, UserError
+from inferplan.errors import SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
 from inferplan.preflight.prices_cache import program_cache
 from inferplan.rules import evaluate_plan
-from inferplan.stackfile import SpecErrors, located, positions_for, validate_platform
+from inferplan.stackfile import SpecErrors, located_all, positions_for, validate_platform
 
 stack = pulumi.get_stack()
 try:
@@ -37,8 +37,12 @@ except SpecErrors as exc:
 try:
     # The price cache only when the user asked for it ($INFERPLAN_USE_PRICE_CACHE, set by `plan --prices-cache`).
     plan = build_plan(stack, platform, prices_cache=program_cache())
-except UserError as exc:  # a spec that validates but cannot be sized (e.g. a model that fits no node)
-    pulumi.log.error(str(located(exc, stack) if isinstance(exc, SpecInputError) else exc))
+except UserError as exc:  # a spec that validates but cannot be sized or priced (e.g. a model fits no node)
+    if isinstance(exc, SpecInputError | SpecInputErrors):
+        for error in located_all(exc, stack).errors:
+            pulumi.log.error(str(error))
+    else:
+        pulumi.log.error(str(exc))
     raise pulumi.RunError(f"{exc}; nothing was registered") from None
 
 # The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inferplan import __version__
-from inferplan.errors import EXIT_INVALID, SpecInputError, UserError, escape
-from inferplan.stackfile import SpecErrors, located
+from inferplan.errors import EXIT_INVALID, SpecInputError, SpecInputErrors, UserError, escape
+from inferplan.stackfile import SpecErrors, located, located_all
 
 # name -> (module under inferplan.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -104,6 +104,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             located(exc, stack) if isinstance(stack, str) else f"error: {escape(str(exc))}", file=sys.stderr
         )
+        return exc.exit_code
+    except SpecInputErrors as exc:  # several found together (e.g. every pool without a price)
+        stack = getattr(args, "stack", None)
+        shown = (
+            [str(e) for e in located_all(exc, stack).errors]
+            if isinstance(stack, str)
+            else [f"error: {escape(str(e))}" for e in exc.errors]
+        )
+        for text in shown:
+            print(text, file=sys.stderr)
+        if len(shown) > 1:
+            print(f"{len(shown)} errors; nothing was planned.", file=sys.stderr)
         return exc.exit_code
     except UserError as exc:
         print(f"error: {escape(str(exc))}", file=sys.stderr)

@@ -84,3 +84,11 @@ class SpecInputError(UserError):
         super().__init__(f"{format_path(path)}: {message}")
         self.path = path
         self.message = message
+
+
+class SpecInputErrors(UserError):
+    """Several SpecInputErrors found together (e.g. every pool without a price): all are reported at once."""
+
+    def __init__(self, errors: tuple[SpecInputError, ...]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors

@@ -17,7 +17,7 @@ from inferplan.catalog import Catalog
 from inferplan.decide.types import Decision
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
-from inferplan.spec import Platform, Sensitivity
+from inferplan.spec import Platform, Purchase, Sensitivity
 
 if TYPE_CHECKING:
     from inferplan.front_door import FrontDoorPlan
@@ -173,6 +173,7 @@ class PoolPlan:
     role_name: str  # the nodes' IAM role (the model store's policy names it)
     log_group: LogGroupPlan
     tags: Tags  # of every pool resource, propagated to the instances
+    purchase: Purchase = "on_demand"  # how its min_nodes are paid for (tagged inferplan:purchase otherwise)
 
     @property
     def root_volume_gib(self) -> int:

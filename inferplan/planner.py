@@ -14,9 +14,10 @@ from typing import Literal
 
 from inferplan import cloud_init, names
 from inferplan.catalog import Catalog, builtin_catalog
-from inferplan.cost.pricing import PricingContext, price_record
+from inferplan.cost.buy import buy_problems
+from inferplan.cost.pricing import PURCHASE_TAG, PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
-from inferplan.errors import SpecInputError
+from inferplan.errors import SpecInputError, SpecInputErrors
 from inferplan.front_door import plan_front_door
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
@@ -43,7 +44,7 @@ from inferplan.preflight.prices_cache import PriceCache
 from inferplan.pricebook import PriceBook
 from inferplan.sizing.memory import checkpoint_gib
 from inferplan.sizing.replicas import PoolSizing, plan_models
-from inferplan.spec import Platform, Pool, subnet_prefix
+from inferplan.spec import AUTO, Platform, Pool, subnet_prefix
 
 # gp3 beyond its free 3,000 IOPS / 125 MB/s baseline: weights are written from S3 and read into GPU
 # memory at every start, so a node's start time is bound by this volume.
@@ -115,6 +116,8 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
     extra = {"inferplan:pool": spec.name}
     if sizing.models:
         extra["inferplan:model"] = ",".join(sizing.models)
+    if spec.purchase != "on_demand":  # the pricing function reads the commitment from the group's tags
+        extra[PURCHASE_TAG] = spec.purchase
     tags = names.component_tags(stack, platform.environment, "pool", **extra)
     return PoolPlan(
         name=spec.name,
@@ -143,6 +146,7 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
         role_name=names.node_role_name(stack, spec.name),
         log_group=log_group(stack, spec.name, tags),
         tags=tags,
+        purchase=spec.purchase,
     )
 
 
@@ -245,6 +249,13 @@ def build_plan(
         raise in_spec(exc, resolved, platform) from None
     specs = {p.name: p for p in resolved.pools}
     pools = tuple(pool_plan(stack, resolved, specs[s.name], s) for s in sized)
+    unpriced = [
+        *commitment_problems(platform, pools, book),
+        *price_problems(platform, pools, book),
+        *buy_problems(platform, pools, book),
+    ]
+    if unpriced:  # no number without a price: every missing one at once, each at its field
+        raise SpecInputErrors(tuple(unpriced))
     return resize(
         Plan(
             stack=stack,
@@ -274,6 +285,46 @@ def build_plan(
         models,
         pools,
     )
+
+
+def _declared(platform: Platform, pool: str) -> int:
+    return [p.name for p in platform.pools].index(pool)
+
+
+def price_problems(platform: Platform, pools: tuple[PoolPlan, ...], book: PriceBook) -> list[SpecInputError]:
+    """Every built pool whose shape has no on-demand price: a plan would otherwise show it at $0."""
+    return [
+        SpecInputError(
+            ("pools", _declared(platform, pool.name), "instance_type"),
+            f"no on-demand price for {pool.instance_type} in {book.region} (catalog/instance_prices.csv has "
+            f"none): add cost.prices instance:{pool.instance_type}: <USD per node-hour> or a "
+            "catalog.instance_prices row",
+        )
+        for pool in pools
+        if book.instance_hour(pool.instance_type) is None
+    ]
+
+
+def commitment_problems(
+    platform: Platform, pools: tuple[PoolPlan, ...], book: PriceBook
+) -> list[SpecInputError]:
+    """Every pool with a commitment the book has no rate for: built ones on their resolved shape, and
+    declared ones nothing uses on the shape they name (an unbuilt `auto` pool has none to price)."""
+    shapes = {p.name: p.instance_type for p in pools}
+    out = []
+    for index, pool in enumerate(platform.pools):
+        itype = shapes.get(pool.name, pool.instance_type)
+        if pool.purchase == "on_demand" or itype == AUTO:
+            continue
+        if book.commitment_hour(itype, pool.purchase) is None:
+            out.append(
+                SpecInputError(
+                    ("pools", index, "purchase"),
+                    f"no {pool.purchase} rate for {itype} in {book.region} (catalog/commitments.csv has "
+                    f"none): add cost.prices commit:{pool.purchase}:{itype}: <USD per node-hour>",
+                )
+            )
+    return out
 
 
 def in_spec(error: SpecInputError, resolved: Platform, declared: Platform) -> SpecInputError:

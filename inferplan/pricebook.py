@@ -12,6 +12,8 @@ with no row of its own falls back to the us-east-1 row times the region's factor
 - `instance:<instance_type>`: on-demand USD per node-hour, e.g. `instance:p5e.48xlarge: 39.80`
 - `spot_discount:<instance_type>`: fraction off on-demand (0.6 = 60% off)
 - `api:<provider>/<model>:input` / `api:<provider>/<model>:output`: USD per million tokens
+- `commit:<purchase>:<instance_type>`: a commitment's USD per node-hour (purchase: reserved_1y,
+  reserved_3y, savings_plan_1y, savings_plan_3y or capacity_block), e.g. `commit:reserved_1y:p5.48xlarge: 34.0`
 
 Instance prices fetched by `preflight --refresh-prices` (the local price cache, dated) are read only
 when the user asks for them (`plan --prices-cache`): then they replace the built-in rows, a stack's
@@ -35,6 +37,9 @@ OVERRIDE_SOURCE = "stack override (cost.prices)"
 INSTANCE_PREFIX = "instance:"
 SPOT_PREFIX = "spot_discount:"
 API_PREFIX = "api:"
+COMMIT_PREFIX = "commit:"
+COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block")
+SCALED_COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y")  # not blocks
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Price:
     region: str
     estimated: bool = False  # not read for this region: the base-region row times a regional factor
     note: str = ""
+    min_hours: float = 0.0  # billed at least this many hours a month (an EC2 Capacity Block's minimum)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,40 @@ class Assumption:
     unit: str
     source: str
     as_of: str
+
+
+@dataclass(frozen=True)
+class SpotDiscount(Assumption):
+    """A spot discount with how often AWS takes such instances back (Spot Advisor's bucket)."""
+
+    interruption: str = "unknown"  # e.g. "<5%": share of instances interrupted in a month
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """One commitment rate of the catalog (commitments.csv)."""
+
+    instance_type: str
+    region: str
+    purchase: str
+    usd_per_hour: float
+    min_hours: float
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class OwnedHardware:
+    """What buying one node of an EC2 shape's kind costs and draws (owned_hardware.csv)."""
+
+    instance_type: str
+    node_price_usd: float
+    server: str
+    source: str
+    as_of: str
+    power_kw: float | None
+    power_source: str
+    power_as_of: str
 
 
 @dataclass(frozen=True)
@@ -147,16 +187,51 @@ def _load_factors() -> dict[str, _Factor]:
     }
 
 
-def _load_spot() -> dict[tuple[str, str], Assumption]:
+def _load_spot() -> dict[tuple[str, str], SpotDiscount]:
     return {
-        (r["instance_type"], r["region"]): Assumption(
+        (r["instance_type"], r["region"]): SpotDiscount(
             name=f"spot_discount:{r['instance_type']}",
             value=float(r["discount"]),
             unit="fraction off on-demand",
             source=r["source"],
             as_of=r["as_of"],
+            interruption=r.get("interruption", "unknown"),
         )
         for r in read_rows("spot_discounts.csv")
+    }
+
+
+@lru_cache(maxsize=1)
+def _load_commitments() -> dict[tuple[str, str, str], Commitment]:
+    """(instance type, region, purchase) -> its rate."""
+    return {
+        (r["instance_type"], r["region"], r["purchase"]): Commitment(
+            instance_type=r["instance_type"],
+            region=r["region"],
+            purchase=r["purchase"],
+            usd_per_hour=float(r["usd_per_hour"]),
+            min_hours=float(r.get("min_hours", 0)),
+            source=r["source"],
+            as_of=r["as_of"],
+        )
+        for r in read_rows("commitments.csv")
+    }
+
+
+@lru_cache(maxsize=1)
+def _load_owned() -> dict[str, OwnedHardware]:
+    return {
+        r["instance_type"]: OwnedHardware(
+            instance_type=r["instance_type"],
+            node_price_usd=float(r["node_price_usd"]),
+            server=r["server"],
+            source=r["source"],
+            as_of=r["as_of"],
+            power_kw=_optional(r, "power_kw"),
+            power_source=r.get("power_source", ""),
+            power_as_of=r.get("power_as_of", ""),
+        )
+        for r in read_rows("owned_hardware.csv")
     }
 
 
@@ -178,8 +253,10 @@ class PriceBook:
     services: Mapping[tuple[str, str], Price]
     api_prices: Mapping[str, tuple[ApiPrice, ...]]
     factors: Mapping[str, _Factor]
-    spot: Mapping[tuple[str, str], Assumption]
+    spot: Mapping[tuple[str, str], SpotDiscount]
     assumptions: Mapping[str, Assumption]
+    commitments: Mapping[tuple[str, str, str], Commitment] = field(default_factory=dict)
+    owned: Mapping[str, OwnedHardware] = field(default_factory=dict)  # instance type -> bought node
     overrides: Mapping[str, float] = field(default_factory=dict)
     spot_prices: Mapping[str, Price] = field(default_factory=dict)  # instance type -> cached spot price
     cache_note: str = ""  # which price cache was read and when it was fetched ("" when none was asked for)
@@ -241,6 +318,8 @@ class PriceBook:
             factors=_load_factors(),
             spot=_load_spot(),
             assumptions=_load_assumptions(),
+            commitments=_load_commitments(),
+            owned=_load_owned(),
             overrides=dict(overrides or {}),
             spot_prices=spot,
         )
@@ -255,6 +334,15 @@ class PriceBook:
         for key in self.overrides:
             if key in items or key.startswith((INSTANCE_PREFIX, SPOT_PREFIX)):
                 continue
+            if key.startswith(COMMIT_PREFIX):
+                purchase, _, itype = key.removeprefix(COMMIT_PREFIX).partition(":")
+                if purchase in COMMITMENTS and itype:
+                    continue
+                raise SpecInputError(
+                    ("cost", "prices", key),
+                    f"prices nothing (use commit:<purchase>:<instance type> with purchase one of "
+                    f"{', '.join(COMMITMENTS)}{_suggest(purchase, COMMITMENTS)})",
+                )
             if key.startswith(API_PREFIX) and key.endswith((":input", ":output")) and "/" in key:
                 continue
             close = difflib.get_close_matches(key, items, n=1, cutoff=0.6)
@@ -263,7 +351,7 @@ class PriceBook:
                 if close
                 else (
                     "use a service item of inferplan/catalog/aws_prices.csv, instance:<type>, "
-                    "spot_discount:<type> or api:<provider>/<model>:input|output"
+                    "spot_discount:<type>, commit:<purchase>:<type> or api:<provider>/<model>:input|output"
                 )
             )
             raise SpecInputError(("cost", "prices", key), f"prices nothing ({hint})")
@@ -368,14 +456,64 @@ class PriceBook:
             return None
         return self.spot_prices.get(instance_type)
 
-    def spot_discount(self, instance_type: str) -> Assumption:
+    def spot_discount(self, instance_type: str) -> SpotDiscount:
         key = SPOT_PREFIX + instance_type
         if key in self.overrides:
-            return Assumption(key, self.overrides[key], "fraction off on-demand", OVERRIDE_SOURCE, "stack")
+            return SpotDiscount(key, self.overrides[key], "fraction off on-demand", OVERRIDE_SOURCE, "stack")
         for candidate in ((instance_type, self.region), (instance_type, "*"), ("*", self.region), ("*", "*")):
             if candidate in self.spot:
                 return self.spot[candidate]
-        return Assumption(key, 0.0, "fraction off on-demand", "no spot discount row: priced as on-demand", "")
+        return SpotDiscount(
+            key, 0.0, "fraction off on-demand", "no spot discount row: priced as on-demand", ""
+        )
+
+    def commitment_hour(self, instance_type: str, purchase: str) -> Price | None:
+        """A commitment's USD per node-hour (no upfront): override, the catalog row for the region, else
+        (Reserved Instances and Savings Plans, never Capacity Blocks) the us-east-1 row scaled like the
+        region's on-demand price; None when there is none."""
+        item = f"{COMMIT_PREFIX}{purchase}:{instance_type}"
+        blocks = [
+            c.min_hours for (t, _, p), c in self.commitments.items() if (t, p) == (instance_type, purchase)
+        ]
+        min_hours = max(blocks, default=0.0)
+        override = self._override(item, "node-hour")
+        if override is not None:
+            return replace(override, min_hours=min_hours)
+        row = self.commitments.get((instance_type, self.region, purchase))
+        if row is not None:
+            return Price(
+                item=item,
+                unit="node-hour",
+                usd=row.usd_per_hour,
+                source=row.source,
+                as_of=row.as_of,
+                region=self.region,
+                min_hours=row.min_hours,
+            )
+        base = self.commitments.get((instance_type, BASE_REGION, purchase))
+        here, there = (
+            self.instance_hour(instance_type),
+            self.catalog.instance_price(instance_type, BASE_REGION),
+        )
+        if base is None or purchase not in SCALED_COMMITMENTS or here is None or there is None:
+            return None
+        ratio = here.usd / there.usd_per_hour
+        return Price(
+            item=item,
+            unit="node-hour",
+            usd=base.usd_per_hour * ratio,
+            source=base.source,
+            as_of=base.as_of,
+            region=self.region,
+            estimated=True,
+            note=f"{BASE_REGION} {purchase} rate x {ratio:.4g}, the {self.region} on-demand price over "
+            f"{BASE_REGION}'s" + (f" ({here.note})" if here.note else ""),
+            min_hours=base.min_hours,
+        )
+
+    def owned_node(self, instance_type: str) -> OwnedHardware | None:
+        """The catalog's purchase price and power of a node like this EC2 shape (owned_hardware.csv)."""
+        return self.owned.get(instance_type)
 
     def assumption(self, name: str) -> Assumption:
         return self.assumptions[name]
@@ -452,6 +590,11 @@ class PriceBook:
             if (not vendor or p.provider == vendor) and name.startswith(p.model)
         ]
         return max(matches, key=lambda p: len(p.model)) if matches else None
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def api_context_window(provider: str, model: str) -> int | None:

@@ -93,6 +93,21 @@ class Operations(Strict):
         le=1e9,
         description="Staff and operations overhead per month (USD): the fourth cost bucket.",
     )
+    # Seed 004: "budget 20% of an ML engineer's time for ongoing operations".
+    engineers: float | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Staff as a number of engineers (0.2 = a fifth of one engineer's time), costed at "
+        "annual_cost_usd a year each; instead of monthly_usd.",
+    )
+    annual_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e8,
+        description="What one engineer costs a year (USD); default: the catalog's "
+        "ops_engineer_annual_usd (seed 004's US MLOps average).",
+    )
 
 
 class Jwt(Strict):
@@ -119,6 +134,14 @@ class Gateway(Strict):
     jwt: Jwt = Field(description="JWT issuer and audiences the gateway accepts.")
     rate_limit: RateLimit = Field(description="Stage throttling.")
     domain: Domain | None = Field(default=None, description="Optional custom domain for the gateway.")
+
+
+Purchase = Literal[
+    "on_demand", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block"
+]
+PURCHASES: tuple[Purchase, ...] = (
+    "on_demand", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block"
+)  # fmt: skip
 
 
 class Pool(Strict):
@@ -150,6 +173,12 @@ class Pool(Strict):
     on_demand_base: int = Field(
         default=0, ge=0, le=1000, description="With capacity: mixed, nodes always on demand."
     )  # capacity: mixed — nodes always on demand
+    purchase: Purchase = Field(
+        default="on_demand",
+        description="How the always-on min_nodes are paid for: on demand, a no-upfront 1- or 3-year "
+        "Reserved Instance or EC2 Instance Savings Plan, or an EC2 Capacity Block (catalog/commitments.csv); "
+        "paid whether used or not. Nodes above min_nodes follow capacity.",
+    )
 
 
 class Measured(Strict):
@@ -287,6 +316,17 @@ class TokenPercentiles(Strict):
     output_p95: int = Field(ge=0, le=10_000_000, description="95th-percentile completion tokens of a call.")
 
 
+class PromptCache(Strict):
+    """How much of a workload's prompt the API provider's prompt cache serves (billed at its own rates)."""
+
+    read_share: float = Field(
+        default=0.0, ge=0, le=1, description="Share of input tokens read from the provider's prompt cache."
+    )
+    write_share: float = Field(
+        default=0.0, ge=0, le=1, description="Share of input tokens written to the provider's prompt cache."
+    )
+
+
 class Workload(Strict):
     name: Name = Field(description="The model alias applications call.")
     calls_per_day: float = Field(ge=0, le=1e9, description="Declared volume: calls a day.")
@@ -341,6 +381,21 @@ class Workload(Strict):
     token_percentiles: TokenPercentiles | None = Field(
         default=None, description="Token sizes' p50/p95 (written by import-usage)."
     )
+    prompt_cache: PromptCache | None = Field(
+        default=None,
+        description="Shares of the prompt an API provider reads from / writes to its prompt cache "
+        "(billed at the catalog's cache prices; read_share + write_share <= 1).",
+    )
+    batch: bool = Field(
+        default=False,
+        description="The workload uses the API provider's batch API (billed at the catalog's batch discount).",
+    )
+    retry_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of API calls retried; each retry is billed in full.",
+    )
 
 
 class Waiver(Strict):
@@ -356,6 +411,52 @@ class PolicySettings(Strict):
     )
 
 
+InstanceType = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class Buy(Strict):
+    """Buying the nodes instead of renting them (seed 003's buy option); every default is a catalog row."""
+
+    node_price_usd: dict[InstanceType, Annotated[float, Field(gt=0, le=1e8)]] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="Purchase price of one node per EC2 shape it replaces, USD (default: "
+        "catalog/owned_hardware.csv).",
+    )
+    depreciation_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=240,
+        description="Months the purchase is written off over, straight line (default: the catalog's 48).",
+    )
+    power_kw_per_node: dict[InstanceType, Annotated[float, Field(gt=0, le=1000)]] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="Power one node draws, kW, per EC2 shape (default: catalog/owned_hardware.csv).",
+    )
+    usd_per_kwh: float | None = Field(
+        default=None, ge=0, le=10, description="Electricity price, USD per kWh (default: the catalog's)."
+    )
+    colo_usd_per_kw_month: float | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        description="Colocation price, USD per kW of power a month (default: the catalog's).",
+    )
+    support_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Hardware support a year as a share of the purchase price (default: the catalog's).",
+    )
+    financing_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Annual interest on the purchase price (simple interest on the full price; 0: paid cash).",
+    )
+
+
 class CostSettings(Strict):
     # Where every workload would go in the API-only alternative: a frontier entry name or a catalog
     # "provider/model" (default: the first frontier entry, else anthropic/claude-sonnet-4-5).
@@ -368,6 +469,11 @@ class CostSettings(Strict):
     )
     prices: dict[str, Annotated[float, Field(ge=0, le=1_000_000)]] = Field(
         default_factory=dict, description="Override any non-GPU catalog price: {item: USD}."
+    )
+    buy: Buy | None = Field(
+        default=None,
+        description="Price buying the nodes beside renting them: purchase, depreciation, power, "
+        "colocation, support, financing, payback (docs/cost.md).",
     )
 
 
@@ -514,6 +620,67 @@ def _subnet_problems(network: Mapping[str, Any]) -> list[tuple[Path_, str]]:
     ]
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _purchase_problems(index: int, pool: Mapping[str, Any]) -> list[tuple[Path_, str]]:
+    """A commitment covers on-demand usage only, and the committed (min_nodes) nodes must run on demand."""
+    purchase = pool.get("purchase", "on_demand")
+    if purchase not in PURCHASES or purchase == "on_demand":
+        return []
+    capacity = pool.get("capacity", "on_demand")
+    if capacity == "spot":
+        return [
+            (
+                ("pools", index, "purchase"),
+                f"{purchase} covers on-demand usage only, not capacity: spot "
+                "(use capacity: on_demand or mixed, or purchase: on_demand)",
+            )
+        ]
+    low, base = pool.get("min_nodes", 1), pool.get("on_demand_base", 0)
+    if capacity == "mixed" and _number(low) and _number(base) and base < low:
+        return [
+            (
+                ("pools", index, "on_demand_base"),
+                f"must be >= min_nodes with purchase: {purchase} ({base} < {low}): "
+                "the committed min_nodes nodes run on demand",
+            )
+        ]
+    return []
+
+
+def _prompt_cache_problems(index: int, workload: Mapping[str, Any]) -> list[tuple[Path_, str]]:
+    cache = workload.get("prompt_cache")
+    if not isinstance(cache, Mapping):
+        return []
+    read, write = cache.get("read_share", 0), cache.get("write_share", 0)
+    if _number(read) and _number(write) and read + write > 1:
+        return [
+            (
+                ("workloads", index, "prompt_cache"),
+                f"read_share + write_share must be <= 1 (got {read} + {write}): they are shares of one prompt",
+            )
+        ]
+    return []
+
+
+def _operations_problems(operations: Mapping[str, Any]) -> list[tuple[Path_, str]]:
+    """Staff cost is either one monthly figure or engineers x a yearly cost, never both."""
+    monthly, engineers = operations.get("monthly_usd", 0), operations.get("engineers")
+    problems: list[tuple[Path_, str]] = []
+    if engineers is not None and _number(monthly) and monthly > 0:
+        problems.append(
+            (
+                ("operations", "engineers"),
+                "set monthly_usd or engineers, not both (engineers x annual_cost_usd / 12 is the monthly figure)",
+            )
+        )
+    if operations.get("annual_cost_usd") is not None and engineers is None:
+        problems.append((("operations", "annual_cost_usd"), "is set but engineers is not"))
+    return problems
+
+
 def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) -> list[tuple[Path_, str]]:
     """Problems that involve more than one entry, found on the raw mapping (tolerant of bad types)."""
     problems: list[tuple[Path_, str]] = []
@@ -616,9 +783,15 @@ def cross_reference_problems(data: Mapping[str, Any], aws_region: str | None) ->
             )
         if isinstance(warm, int) and isinstance(high, int) and warm > high:
             problems.append((("pools", index, "warm_pool"), f"must be <= max_nodes ({warm} > {high})"))
+        problems.extend(_purchase_problems(index, item))
     network = data.get("network")
     if isinstance(network, Mapping):
         problems.extend(_subnet_problems(network))
+    for index, item in _entries(data, "workloads"):
+        problems.extend(_prompt_cache_problems(index, item))
+    operations = data.get("operations")
+    if isinstance(operations, Mapping):
+        problems.extend(_operations_problems(operations))
     budget = data.get("budget")
     if isinstance(budget, Mapping):
         monthly, cap = budget.get("monthly_usd"), budget.get("hard_cap_usd")

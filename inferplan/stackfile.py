@@ -17,7 +17,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferplan.errors import SpecInputError, UserError, escape, format_path, shown, unsafe_char
+from inferplan.errors import (
+    SpecInputError,
+    SpecInputErrors,
+    UserError,
+    escape,
+    format_path,
+    shown,
+    unsafe_char,
+)
 from inferplan.overrides import apply_overrides
 from inferplan.safe_yaml import MAX_BYTES, YamlRefused, mark, parse_yaml
 from inferplan.spec import NAME_RULE, Path_, Platform, cross_reference_problems, did_you_mean
@@ -436,3 +444,15 @@ def located(
 ) -> SpecError:
     """A sizing- or pricing-time error, placed in the stack file (or at its `--set`) like a validation error."""
     return (positions or positions_for(stack, root)).error(error.path, error.message)
+
+
+def located_all(
+    error: SpecInputError | SpecInputErrors,
+    stack: str,
+    root: Path | None = None,
+    positions: Positions | None = None,
+) -> SpecErrors:
+    """One or several planning-time errors, each placed in the stack file, to be raised together."""
+    found = positions or positions_for(stack, root)
+    errors = error.errors if isinstance(error, SpecInputErrors) else (error,)
+    return SpecErrors([found.error(e.path, e.message) for e in errors])

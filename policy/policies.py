@@ -34,6 +34,7 @@ from pulumi_policy import (
 )
 
 from inferplan.cost import Costs, PricingContext, estimate, price_resources
+from inferplan.errors import UserError
 from inferplan.plan import Plan
 from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
@@ -117,14 +118,20 @@ def stack_context() -> StackContext:
     return StackContext(stack=stack, region=region)
 
 
-_PLANS: dict[tuple[str, str], Plan] = {}
+_PLANS: dict[tuple[str, str], Plan | None] = {}
 
 
-def _plan(stack: str, raw: str) -> Plan:
-    """Plans are cached per spec text: one preview calls every policy, and sizing is not free."""
+def _plan(stack: str, raw: str) -> Plan | None:
+    """Plans are cached per spec text: one preview calls every policy, and sizing is not free.
+
+    A spec that cannot be planned (a pool with no price, a model that fits no node) gives no plan: the
+    program's own build reports why, and the rules judge the resources alone (unpriced lines shown)."""
     key = (stack, raw)
     if key not in _PLANS:
-        _PLANS[key] = build_plan(stack, Platform.model_validate(json.loads(raw)))
+        try:
+            _PLANS[key] = build_plan(stack, Platform.model_validate(json.loads(raw)))
+        except UserError:
+            _PLANS[key] = None
     return _PLANS[key]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from inferplan.commands.catalog import known_regions
 from inferplan.commands.schema import MODELINE
 from inferplan.cost import estimate
-from inferplan.errors import EXIT_OK, SpecInputError, UserError
+from inferplan.errors import EXIT_OK, SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
 from inferplan.rules import evaluate_plan
 from inferplan.spec import did_you_mean
@@ -103,7 +103,7 @@ def stack_text(stack: str, region: str) -> str:
     try:
         plan = build_plan(stack, read_stack(draft(stack, region), where, stack).platform)
         costs = estimate(plan)
-    except SpecInputError as exc:
+    except (SpecInputError, SpecInputErrors) as exc:
         raise UserError(f"cannot start a stack in {region}: {exc}") from None
     text = draft(
         stack,

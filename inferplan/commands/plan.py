@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from inferplan.cost import estimate
-from inferplan.errors import EXIT_OK, EXIT_POLICY, SpecInputError, UserError
+from inferplan.errors import EXIT_OK, EXIT_POLICY, SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
 from inferplan.preflight.prices_cache import USE_ENV, PriceCache, add_cache_argument, requested_cache
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.report.resources import ordered
 from inferplan.resources import ResourceRecord
 from inferplan.rules import Finding, evaluate_plan, evaluate_resources
-from inferplan.stackfile import SpecErrors, load_stack, located, project_root
+from inferplan.stackfile import load_stack, located_all, project_root
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,8 +116,8 @@ def build_report(
         # The program's policy gate stops on a mandatory failure before registering anything; judge the
         # plan here first with the same rules, so the report can show every verdict instead of a bare error.
         planned = estimate(plan)
-    except SpecInputError as exc:  # found while sizing or pricing: placed in the file, or at its --set
-        raise SpecErrors([located(exc, stack, root, loaded.positions)]) from None
+    except (SpecInputError, SpecInputErrors) as exc:  # found while sizing or pricing: placed in the file
+        raise located_all(exc, stack, root, loaded.positions) from None
     findings = evaluate_plan(plan, planned)
     if any(f.blocking for f in findings):
         return PlanReport(

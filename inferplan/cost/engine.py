@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from inferplan.cost.billing import per_call_usd
 from inferplan.cost.breakeven import PoolStep, VolumeModel
+from inferplan.cost.buy import buy_scenario
 from inferplan.cost.model import CostLine, Costs, OutcomeCost
-from inferplan.cost.pricing import PricingContext, price_record
+from inferplan.cost.pricing import PricingContext, price_record, spot_statement
+from inferplan.cost.unit import unit_economics
 from inferplan.cost.usage import api_lines, api_only, calls_per_month, target_calls
 from inferplan.plan import Plan
 from inferplan.pricebook import PriceBook
@@ -26,7 +29,31 @@ from inferplan.resources import ResourceRecord
 
 
 def operations_lines(plan: Plan) -> list[CostLine]:
-    usd = plan.platform.operations.monthly_usd
+    """The declared staff cost: one monthly figure, or engineers x what one costs a year / 12 (seed 004)."""
+    ops = plan.platform.operations
+    if ops.engineers is not None:
+        if ops.annual_cost_usd is not None:
+            annual, source, as_of = ops.annual_cost_usd, "platform.operations.annual_cost_usd", "stack"
+        else:
+            row = plan.prices.assumption("ops_engineer_annual_usd")
+            annual, source, as_of = row.value, f"catalog ops_engineer_annual_usd ({row.source})", row.as_of
+        usd = ops.engineers * annual / 12
+        if usd <= 0:
+            return []
+        return [
+            CostLine(
+                item=f"{ops.engineers:g} engineers x ${annual:,.0f}/year / 12 (staff, on-call, upgrades)",
+                unit="engineer-month",
+                quantity=ops.engineers,
+                unit_usd=annual / 12,
+                monthly_usd=usd,
+                worst_case_usd=usd,
+                bucket="operations",
+                source=f"platform.operations.engineers; {source}",
+                as_of=as_of,
+            )
+        ]
+    usd = ops.monthly_usd
     if usd <= 0:
         return []
     return [
@@ -63,14 +90,13 @@ def volume_model(
     for pool in plan.pools:
         node_usd = _pool_cost(lines, pool.name, "nodes") / pool.nodes_needed if pool.nodes_needed else 0.0
         if not node_usd:  # nothing running at the declared volume: price one node to learn its cost
-            one = replace(ctx, pool_nodes={**ctx.pool_nodes, pool.name: 1})
-            node_usd = sum(
-                ln.monthly_usd
-                for r in ctx.records
-                if r.tag("inferplan:pool") == pool.name
-                for ln in price_record(r, one)
-                if ln.scales == "nodes"
-            )
+            node_usd = _nodes_usd(ctx, pool.name, 1)
+        if pool.purchase != "on_demand":
+            # Committed min_nodes cost their rate, the nodes above them the on-demand (or spot) price: a node
+            # more costs the latter, and the difference on the committed ones is a fixed part of the month.
+            at = max(pool.nodes_needed, pool.min_nodes)
+            node_usd = _nodes_usd(ctx, pool.name, at + 1) - _nodes_usd(ctx, pool.name, at)
+            fixed += _nodes_usd(ctx, pool.name, at) - node_usd * at
         model = next((m for m in plan.models if m.pool == pool.name), None)
         scales = model is not None and model.fits and model.calls_per_min > 0 and calls > 0
         steps.append(
@@ -90,6 +116,18 @@ def volume_model(
         per_call_usd=per_call,
         api_per_call_usd=api_only_usd / calls if calls else 0.0,
         pools=tuple(steps),
+    )
+
+
+def _nodes_usd(ctx: PricingContext, pool: str, nodes: int) -> float:
+    """The pool's node-scaled lines with `nodes` nodes running, priced by the cost engine's own functions."""
+    at = replace(ctx, pool_nodes={**ctx.pool_nodes, pool: nodes})
+    return sum(
+        ln.monthly_usd
+        for r in ctx.records
+        if r.tag("inferplan:pool") == pool
+        for ln in price_record(r, at)
+        if ln.scales == "nodes"
     )
 
 
@@ -121,7 +159,7 @@ def outcome_costs(plan: Plan, lines: Sequence[CostLine], prices: PriceBook) -> t
             elif entry is not None:
                 price = prices.api(entry.provider, entry.model)
                 if price is not None:
-                    per_call[target] = price.per_call(w.input_tokens, w.output_tokens)
+                    per_call[target] = per_call_usd(price, w)
         per_target = {t: c + (1 - w.success_rate[t]) * w.rework_usd for t, c in per_call.items()}
         share = w.fallback_rate if w.fallback else 0.0
         mix = {w.route: 1 - share, **({w.fallback: share} if w.fallback and share else {})}
@@ -148,14 +186,28 @@ def _assumptions(
     hours = plan.platform.cost.hours_per_month
     out = [
         f"a month is {hours:g} hours; calls per month = calls_per_day x {hours / 24:.2f}",
-        f"API-only: {api_only_key}, list prices, tokens only (no caching or batch discounts); workloads no "
-        "API may serve (sensitivity, quality floor, context window) are left out of the comparison",
+        f"API-only: {api_only_key}, tokens only, billed as each workload declares (prompt-cache shares, "
+        "batch API, retries); workloads no API may serve (sensitivity, quality floor, context window) are "
+        "left out of the comparison",
         "each workload's route gets 1 - fallback_rate of its calls, its fallback gets fallback_rate",
         "worst case: pools at maxSize all month (spot hours at the on-demand price), frontier entries at "
         "monthly_cap_usd, request-linked items at the gateway rate limit all month",
         "break-even: the token mix is fixed and all workloads scale together; pools add nodes past max_nodes",
-        "owned_hardware: nothing is owned on AWS (the third of the four cost buckets, kept at 0 for the comparison)",
+        "owned_hardware: this plan rents every node on AWS, so the bucket is 0"
+        + (
+            "; costs.buy prices the same pools bought instead (cost.buy)"
+            if plan.platform.cost.buy is not None
+            else " (cost.buy prices buying them instead)"
+        ),
     ]
+    for pool in plan.pools:
+        if pool.capacity != "on_demand":
+            out.append(f"pool {pool.name}: {spot_statement(prices, pool.instance_type)}")
+        if pool.purchase != "on_demand":
+            out.append(
+                f"pool {pool.name}: its {pool.min_nodes} min_nodes node(s) under {pool.purchase}, paid every "
+                "hour whether used or not (no upfront); nodes above them as capacity says"
+            )
     if prices.cache_note:
         out.append(f"instance prices from the {prices.cache_note}, under the stack's own prices")
     if any(ln.estimated and "us-east-1 x" in ln.note for ln in lines):
@@ -174,6 +226,7 @@ def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Cos
     lines = (*resource_lines, *usage_lines, *operations_lines(plan))
     baseline = api_only(plan, book)
     model = volume_model(plan, ctx, lines, baseline.monthly_usd)
+    bought = buy_scenario(plan, lines, baseline)
     return Costs(
         lines=lines,
         api_only_monthly_usd=baseline.monthly_usd,
@@ -186,8 +239,10 @@ def estimate(plan: Plan, records: Sequence[ResourceRecord] | None = None) -> Cos
         if model.calls_per_month > 0 and not baseline.excluded
         else None,
         outcomes=outcome_costs(plan, lines, book),
-        assumptions=_assumptions(plan, book, baseline.label, lines),
+        assumptions=_assumptions(plan, book, baseline.label, lines) + (bought.assumptions if bought else ()),
         notes=tuple(notes),
+        unit=unit_economics(plan, lines, baseline),
+        buy=bought,
     )
 
 

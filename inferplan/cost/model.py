@@ -1,7 +1,8 @@
 """The shapes the cost engine returns: cost lines, the four buckets, and the totals of a plan.
 
 Buckets follow seed 003 (Fig. 02): `api` (tokens), `cloud_gpu` (hourly rate, storage, networking,
-orchestration), `owned_hardware` (always 0 on AWS; kept so the comparison shows all four), and
+orchestration), `owned_hardware` (0 in the deployed plan, which rents on AWS; `cost.buy` prices the
+scenario where the pools' nodes are bought instead, `Costs.buy`), and
 `operations` (the stack's declared staff/ops overhead plus the AWS services that monitor and secure
 the platform: logs, keys, secrets, the router).
 """
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # both build on CostLine, defined here
+    from inferplan.cost.buy import BuyScenario
+    from inferplan.cost.unit import UnitEconomics
 
 Bucket = Literal["api", "cloud_gpu", "owned_hardware", "operations"]
 BUCKETS: tuple[Bucket, ...] = ("api", "cloud_gpu", "owned_hardware", "operations")
@@ -137,6 +142,8 @@ class Costs:
     outcomes: tuple[OutcomeCost, ...] = ()
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    unit: UnitEconomics | None = None  # per million tokens, per model, utilization (None: no plan)
+    buy: BuyScenario | None = None  # `cost.buy`: the pools bought instead of rented
 
     @property
     def monthly_expected_usd(self) -> float:
@@ -197,6 +204,8 @@ class Costs:
             "per_1000_calls_self_hosted_usd": None if per_self is None else round(per_self, 4),
             "per_1000_calls_api_usd": None if per_api is None else round(per_api, 4),
             "outcomes": [o.to_json() for o in self.outcomes],
+            **(self.unit.to_json() if self.unit is not None else {}),
+            "buy": None if self.buy is None else self.buy.to_json(),
             "unpriced": list(self.unpriced),
             "assumptions": list(self.assumptions),
             "notes": list(self.notes),

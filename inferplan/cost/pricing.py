@@ -225,24 +225,78 @@ def _asg_for(template: ResourceRecord, ctx: PricingContext) -> ResourceRecord | 
     return next((a for a in ctx.of_type(ASG) if pool and a.tag("inferplan:pool") == pool), None)
 
 
+PURCHASE_TAG = "inferplan:purchase"  # a pool's commitment on its min_nodes (absent: on demand)
+CAPACITY_BLOCK_MAX_DAYS = 182  # EC2 User Guide, "Capacity Blocks for ML": the longest block
+
+
+def spot_statement(prices: PriceBook, instance_type: str) -> str:
+    """What a spot pool's price rests on: the discount (or cached price) and how often AWS interrupts."""
+    cached = prices.spot_hour(instance_type)
+    if cached is not None:
+        return (
+            f"spot: {instance_type} at the cached spot price ${cached.usd:,.4g}/h ({cached.source}, "
+            f"{cached.as_of}); interruption rate not in the cache"
+        )
+    d = prices.spot_discount(instance_type)
+    how_often = (
+        "interruption rate unknown"
+        if d.interruption == "unknown"
+        else f"interrupted {d.interruption} of the time"
+    )
+    return f"spot: {instance_type} {d.value:.0%} off on-demand, {how_often} (spot_discounts.csv, {d.as_of or 'no row'})"
+
+
+def _committed_line(
+    itype: str, purchase: str, nodes: int, ctx: PricingContext, common: dict[str, Any]
+) -> CostLine:
+    """The min_nodes nodes under a commitment: paid at its rate every hour, used or not (expected = worst)."""
+    rate = ctx.prices.commitment_hour(itype, purchase)
+    label = f"{itype} {purchase} (min_nodes)"
+    if rate is None:
+        return line(
+            f"{label} (no price)",
+            "node-hour",
+            nodes * ctx.hours_per_month,
+            0.0,
+            "cloud_gpu",
+            priced=False,
+            note=f"no {purchase} rate for {itype} in {ctx.region}: add cost.prices commit:{purchase}:{itype}",
+            **common,
+        )
+    hours = max(ctx.hours_per_month, rate.min_hours)
+    notes = ["committed: paid whether used or not, no upfront"]
+    if purchase == "capacity_block":
+        notes = [
+            f"a block bills at least {rate.min_hours:g} hours and lasts at most {CAPACITY_BLOCK_MAX_DAYS} days "
+            "(renewed); the rate is paid up front and reset by supply and demand"
+        ]
+    meta = _priced(rate)
+    meta["note"] = "; ".join(filter(None, [*notes, meta["note"]]))
+    return line(label, "node-hour", nodes * hours, rate.usd, "cloud_gpu", **meta, **common)
+
+
 @prices("aws:autoscaling/group:Group")
 def autoscaling_group(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
     """GPU nodes: instance price x nodes x hours; spot share at the catalog discount.
 
     Expected: the pool's nodes_needed from sizing (else desiredCapacity, else minSize). Worst case:
     maxSize all month, spot hours at the on-demand price (the default Spot maximum price).
+    A pool tagged `inferplan:purchase` has its minSize nodes under that commitment, at its rate in the
+    expected and the worst case alike; the nodes above them split on-demand / spot as the group says.
     Warm-pool instances are Stopped: no instance charge (their volumes are priced with the template).
     """
     pool = record.tag("inferplan:pool") or ""
     itype = _asg_instance_type(record, ctx)
     nodes = _asg_nodes(record, ctx)
     hours = ctx.hours_per_month
+    purchase = record.tag(PURCHASE_TAG) or "on_demand"
+    committed = int(_num(record.get("minSize"), 0.0) or 0.0) if purchase != "on_demand" else 0
     dist = record.get("mixedInstancesPolicy", "instancesDistribution", default={}) or {}
-    base = _num(dist.get("onDemandBaseCapacity"), 0.0) or 0.0
+    base = max(0.0, (_num(dist.get("onDemandBaseCapacity"), 0.0) or 0.0) - committed)
     percent = _num(dist.get("onDemandPercentageAboveBaseCapacity"), 100.0)
     percent = 100.0 if percent is None else percent
-    od_exp, spot_exp = _split(nodes.expected, base, percent)
-    od_worst, spot_worst = _split(nodes.worst, base, percent)
+    od_exp, spot_exp = _split(max(0, nodes.expected - committed), base, percent)
+    od_worst, spot_worst = _split(max(0, nodes.worst - committed), base, percent)
     basis = "nodes_needed from sizing" if nodes.from_plan else "desiredCapacity (or minSize)"
     common = {**_of(record), "pool": pool, "scales": "nodes"}
     price = ctx.prices.instance_hour(itype) if itype else None
@@ -263,6 +317,8 @@ def autoscaling_group(record: ResourceRecord, ctx: PricingContext) -> list[CostL
             )
         ]
     lines: list[CostLine] = []
+    if committed:
+        lines.append(_committed_line(itype, purchase, committed, ctx, common))
     meta = _priced(price)
     if percent > 0 or base > 0:
         lines.append(
@@ -294,7 +350,8 @@ def autoscaling_group(record: ResourceRecord, ctx: PricingContext) -> list[CostL
                 else f"{price.source}; spot discount {discount.value:.0%}: {discount.source}",
                 as_of=cached.as_of if cached else f"{price.as_of}; {discount.as_of}",
                 estimated=cached is None,
-                note="worst case prices spot hours at on-demand (the default Spot maximum price)",
+                note=f"{spot_statement(ctx.prices, itype)}; worst case prices spot hours at on-demand "
+                "(the default Spot maximum price)",
                 **common,
             )
         )

@@ -6,9 +6,10 @@ Assumptions (each number that is not a price lives in catalog/cost_assumptions.c
 - A workload's route gets (1 - fallback_rate) of its calls and its fallback gets fallback_rate; a route
   or fallback the router refuses (confidential data to a frontier API) gets nothing. Calls
   that fail on the route before falling back are not billed twice (timeouts may be, in reality).
-- Frontier spend = those calls x (input x input price + output x output price), catalog per-token
-  prices; no prompt caching or batch discounts. Worst case per frontier entry a route or fallback
-  reaches (the router holds no key for the others): its monthly_cap_usd
+- Frontier spend = those calls x what one call is billed (`billing.per_call_usd`): uncached input,
+  prompt-cache reads and writes and output at the catalog's per-token prices, the batch discount for
+  workloads that declare `batch`, retries (`retry_share`) billed again in full. Worst case per
+  frontier entry a route or fallback reaches (the router holds no key for the others): its monthly_cap_usd
   (or the expected spend when that is higher, with a note — the cap would then stop calls).
 - Requests: every call crosses API Gateway once. Worst case: the gateway's rate limit
   (requests_per_second) sustained all month — the throttle is the real ceiling.
@@ -28,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inferplan.catalog.quality import floor_of
+from inferplan.cost.billing import per_call_usd, token_charges
 from inferplan.cost.model import CostLine, line
 from inferplan.decide.eligibility import api_sensitivity, context_fits, judge, quality_floor
 from inferplan.egress import fallback_allowed
@@ -119,7 +121,7 @@ def call_usd(
     if self_hosted:
         log = prices.assumption("log_bytes_per_request").value / GB
         return log * prices.service("cloudwatch_logs_ingest").usd
-    usd = api.per_call(workload.input_tokens, workload.output_tokens) if api else 0.0
+    usd = per_call_usd(api, workload) if api else 0.0
     if platform.network.egress == "nat":
         usd += call_bytes(prices, workload) / GB * prices.service("nat_gateway_data").usd
         usd += request_bytes(prices, workload) / GB * prices.service("data_transfer_out").usd
@@ -158,12 +160,14 @@ def pool_calls(plan: Plan) -> dict[str, float]:
 
 def frontier_spend(plan: Plan, prices: PriceBook) -> tuple[FrontierSpend, ...]:
     routed = target_calls(plan)
-    tokens = {w.name: (w.input_tokens, w.output_tokens) for w in plan.platform.workloads}
+    workloads = {w.name: w for w in plan.platform.workloads}
     out = []
     for entry in plan.platform.frontier:
         price = prices.api(entry.provider, entry.model)
         calls = routed.get(entry.name, {})
-        usd = {name: (price.per_call(*tokens[name]) * n if price else 0.0) for name, n in calls.items()}
+        usd = {
+            name: (per_call_usd(price, workloads[name]) * n if price else 0.0) for name, n in calls.items()
+        }
         out.append(FrontierSpend(entry=entry, price=price, calls=calls, usd=usd))
     return tuple(out)
 
@@ -172,30 +176,34 @@ def api_lines(plan: Plan, prices: PriceBook) -> tuple[list[CostLine], list[str]]
     """Token spend per frontier entry and workload, plus each entry's headroom up to its cap."""
     lines: list[CostLine] = []
     notes: list[str] = []
-    tokens = {w.name: (w.input_tokens, w.output_tokens) for w in plan.platform.workloads}
+    workloads = {w.name: w for w in plan.platform.workloads}
     for spend in frontier_spend(plan, prices):
         entry, price = spend.entry, spend.price
         key = f"{entry.provider}/{entry.model}"
         for workload, calls in spend.calls.items():
-            tin, tout = tokens[workload]
-            for kind, per_call_tokens, unit_usd in (
-                ("input", tin, price.input_usd_per_mtok if price else 0.0),
-                ("output", tout, price.output_usd_per_mtok if price else 0.0),
-            ):
+            w = workloads[workload]
+            if price is None:
+                charges: tuple[tuple[str, float, float, str], ...] = tuple(
+                    (kind, tokens, 0.0, f"no price for {key}: add cost.prices api:{key}:{kind}")
+                    for kind, tokens in (("input", w.input_tokens), ("output", w.output_tokens))
+                )
+            else:
+                charges = tuple((c.kind, c.tokens, c.usd_per_mtok, c.note) for c in token_charges(price, w))
+            retried = f"retries: {w.retry_share:.0%} of calls billed again" if w.retry_share else ""
+            for kind, per_call_tokens, unit_usd, why in charges:
+                label = "input" if kind == "input" else kind.replace("_", " ")
                 lines.append(
                     line(
-                        f"{key} {kind} tokens ({workload})",
+                        f"{key} {label} tokens ({workload})",
                         "million tokens",
-                        calls * per_call_tokens / 1e6,
+                        calls * (1 + w.retry_share) * per_call_tokens / 1e6,
                         unit_usd,
                         "api",
                         resource_name=entry.name,
                         source=price.source if price else "",
                         as_of=price.as_of if price else "",
                         estimated=price.estimated if price else False,
-                        note=(
-                            price.note if price else f"no price for {key}: add cost.prices api:{key}:{kind}"
-                        ),
+                        note="; ".join(filter(None, [price.note if price else "", why, retried])),
                         priced=price is not None,
                         scales="calls",
                     )
@@ -305,7 +313,7 @@ def api_only(plan: Plan, prices: PriceBook) -> ApiOnly:
             if not verdict.eligible:
                 refusals.append(verdict.reason)
                 continue
-            usd = calls * price.per_call(w.input_tokens, w.output_tokens)
+            usd = calls * per_call_usd(price, w)
             if best is None or usd < best[0]:
                 best = (usd, price.key)
         if best is None:

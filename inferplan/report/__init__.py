@@ -13,7 +13,7 @@ from typing import Any
 
 from inferplan import graph
 from inferplan.cost.model import Costs
-from inferplan.plan import SCHEMA, Plan
+from inferplan.plan import SCHEMA, Plan, PoolPlan
 from inferplan.report import costs as costs_section
 from inferplan.report import decision as decision_section
 from inferplan.report import front_door as front_door_section
@@ -66,7 +66,7 @@ def to_json(report: PlanReport) -> dict[str, Any]:
         "decision": decision_section.to_json(plan, report.costs),
         "resources": [r.to_json() for r in resources_section.ordered(report.resources)],
         "models": [sizing_section.model_json(m) for m in plan.models],
-        "pools": [sizing_section.pool_json(p) for p in plan.pools],
+        "pools": [pool_json(p, report.costs) for p in plan.pools],
         "routes": routes_section.to_json(plan),
         "front_door": front_door_section.to_json(plan),
         "policy": policy_section.to_json(report.findings),
@@ -80,6 +80,14 @@ def to_json(report: PlanReport) -> dict[str, Any]:
     out["warnings"] = list(report.warnings)
     if plan.prices.cache_note:
         out["prices_cache"] = plan.prices.cache_note
+    return out
+
+
+def pool_json(pool: PoolPlan, costs: Costs | None) -> dict[str, Any]:
+    """A pool as sized, with its purchase and the busy share of its nodes at the declared volume."""
+    out = {**sizing_section.pool_json(pool), "purchase": pool.purchase}
+    busy = costs.unit.utilization.get(pool.name) if costs is not None and costs.unit is not None else None
+    out["utilization"] = None if busy is None else round(busy, 4)
     return out
 
 

@@ -18,6 +18,8 @@ def test_every_price_file_row_has_source_and_as_of() -> None:
         "region_price_factors.csv",
         "spot_discounts.csv",
         "cost_assumptions.csv",
+        "commitments.csv",
+        "owned_hardware.csv",
     ):
         with (CATALOG_DIR / name).open() as handle:
             rows = list(csv.DictReader(handle))
@@ -87,3 +89,9 @@ def test_spot_discount_default_row_and_override() -> None:
     assert PriceBook.builtin("us-east-1").spot_discount("g6e.xlarge").value == pytest.approx(0.5)
     book = PriceBook.builtin("us-east-1", overrides={"spot_discount:g6e.xlarge": 0.7})
     assert book.spot_discount("g6e.xlarge").value == pytest.approx(0.7)
+
+
+def test_every_owned_hardware_power_figure_names_its_source_and_date() -> None:
+    with (CATALOG_DIR / "owned_hardware.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert all(row["power_source"].strip() and row["power_as_of"].strip() for row in rows if row["power_kw"])

@@ -297,3 +297,16 @@ def test_the_stacks_waivers_apply_in_the_pack(recorded):
     plan = plan_of("prod-eu", lambda p: p.update(policy={"waivers": [waiver]}))
     context = StackContext(stack="prod-eu", plan=plan, region="eu-central-1")
     assert run("prod-eu", broken, context=context, only="autoscaler-bounded")["autoscaler-bounded"] == []
+
+
+def test_a_spec_that_cannot_be_planned_leaves_the_pack_the_resources_alone():
+    """A pool on an unpriced shape: the program refuses the spec; the pack judges what it is handed."""
+    import json
+
+    from policy.policies import _plan
+    from tests.conftest import stack_config
+
+    platform = stack_config("dev")["inferplan:platform"]
+    platform["pools"][0]["instance_type"] = "p5e.48xlarge"
+    assert _plan("dev", json.dumps(platform)) is None
+    assert _plan("dev", json.dumps(stack_config("dev")["inferplan:platform"])) is not None

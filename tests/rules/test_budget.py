@@ -88,19 +88,25 @@ def test_a_tight_budget_fails_the_gate_rules_for_the_stack():
 
 
 def test_gpu_nodes_without_a_price_fail_the_budget_closed():
+    """CrossGuard's path: real resources and no plan (a plan refuses an unpriced shape before this)."""
     # p5e.48xlarge has no on-demand price in the catalog (Capacity Blocks only).
-    from inferplan.cost import estimate
+    from dataclasses import replace
+
+    from inferplan.cost import PricingContext, price_resources
     from inferplan.planner import build_plan
-    from inferplan.rules.budget import budget_expected, budget_worst_case
     from inferplan.stackfile import load_stack
 
     loaded = load_stack("prod-eu")
-    pools = tuple(
-        p.model_copy(update={"instance_type": "p5e.48xlarge"}) if p.name == "h200" else p
-        for p in loaded.platform.pools
-    )
-    plan = build_plan("prod-eu", loaded.platform.model_copy(update={"pools": pools}))
-    costs = estimate(plan)
+    plan = build_plan("prod-eu", loaded.platform)
+
+    def on_p5e(record):
+        if record.tag("inferplan:pool") != "h200" or "instanceType" not in record.inputs:
+            return record
+        return replace(record, inputs={**record.inputs, "instanceType": "p5e.48xlarge"})
+
+    records = tuple(on_p5e(r) for r in plan.intents)
+    assert any(r.get("instanceType") == "p5e.48xlarge" for r in records)
+    costs = price_resources(records, PricingContext.for_records(records, "eu-central-1"))
     for found in (budget_expected(costs, 1e9, "prod-eu"), budget_worst_case(costs, 1e9, "prod-eu")):
         assert (found.status, found.subject) == ("fail", "prod-eu")
         assert "p5e.48xlarge" in found.message and "no price" in found.message

@@ -21,11 +21,11 @@ import yaml
 from inferplan.catalog import builtin_catalog
 from inferplan.cost import estimate
 from inferplan.cost.engine import breakeven_model
-from inferplan.errors import SpecInputError, UserError
+from inferplan.errors import SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
 from inferplan.report import PlanReport, render
 from inferplan.rules import evaluate_plan
-from inferplan.stackfile import SpecErrors, located, read_stack
+from inferplan.stackfile import SpecErrors, located, located_all, read_stack
 from tests.conftest import EXAMPLE_STACKS, ROOT
 
 FILE = "stacks/Pulumi.fuzz.yaml"
@@ -201,6 +201,10 @@ def outcome(text: str) -> Outcome:
                 return Outcome("other", f"inf or nan in the {fmt} report")
     except SpecInputError as exc:
         return _check_error_lines([str(located(exc, "fuzz", positions=loaded.positions))])
+    except SpecInputErrors as exc:  # several at once (e.g. every pool without a price)
+        return _check_error_lines(
+            [str(e) for e in located_all(exc, "fuzz", positions=loaded.positions).errors]
+        )
     except UserError as exc:
         return Outcome("other", f"unlocated UserError: {exc}"[:300])
     except Exception as exc:
