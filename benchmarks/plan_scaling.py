@@ -73,7 +73,7 @@ def generated_stack(workloads: int) -> dict[str, Any]:
             "environment": "prod",
             "network": {"cidr": "10.0.0.0/16", "availability_zones": 3, "egress": "nat"},
             "residency": {"allowed_regions": ["us-east-1"]},
-            "budget": {"monthly_usd": 1e9, "hard_cap_usd": 2e9},
+            "budget": {"monthly_usd": 5e8, "hard_cap_usd": 1e9},  # the spec's ceiling
             "autoscaling": {"max_nodes_per_pool": 8},
             "gateway": {
                 "jwt": {"issuer": "https://id.example.com", "audience": ["bench"]},
