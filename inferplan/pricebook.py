@@ -545,7 +545,8 @@ class PriceBook:
             return None
         base = found or ApiPrice(provider, model, 0.0, 0.0, OVERRIDE_SOURCE, "stack")
         overridden = key_in in self.overrides or key_out in self.overrides
-        return ApiPrice(
+        return replace(
+            base,
             provider=provider,
             model=model,
             input_usd_per_mtok=self.overrides.get(key_in, base.input_usd_per_mtok),
@@ -554,13 +555,6 @@ class PriceBook:
             as_of="stack" if overridden else base.as_of,
             estimated=estimated and not overridden,
             note=note if not overridden else "",
-            open_model=base.open_model,
-            region=base.region,
-            cache_read_usd_per_mtok=base.cache_read_usd_per_mtok,
-            cache_write_usd_per_mtok=base.cache_write_usd_per_mtok,
-            batch_discount=base.batch_discount,
-            context_window=base.context_window,
-            processing_regions=base.processing_regions,
         )
 
     def api_as_logged(self, provider: str, model: str) -> ApiPrice | None:
