@@ -53,8 +53,8 @@ for finding in failed:
 if failed:
     raise pulumi.RunError(f"policy gate: {len(failed)} mandatory rule(s) failed; nothing was registered")
 
-network = Network(f"{stack}-network", NetworkArgs(network=plan.network))
 key = StackKey(f"{stack}-encryption", StackKeyArgs(key=plan.key))
+network = Network(f"{stack}-network", NetworkArgs(network=plan.network, key_arn=key.key.arn))
 budget = StackBudget(f"{stack}-spend", StackBudgetArgs(budget=plan.budget, key_arn=key.key.arn))
 
 # The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user

@@ -12,9 +12,11 @@ registers under mocks: any drift fails it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from inferplan import names
+from inferplan.perimeter import PLANNED
 from inferplan.plan import LOG_RETENTION_DAYS, LogGroupPlan, ModelStorePlan, NetworkPlan, Plan, PoolPlan, Tags
 from inferplan.resources import ResourceRecord
 
@@ -106,6 +108,7 @@ def network_intents(net: NetworkPlan) -> tuple[ResourceRecord, ...]:
                 "serviceName": f"com.amazonaws.{net.region}.{service}",
                 "vpcEndpointType": "Interface",
                 "subnetIds": subnet_ids,
+                "policy": json.dumps(net.endpoint_policy(service).document(PLANNED)),
                 "tags": tags,
             },
         )
@@ -115,10 +118,16 @@ def network_intents(net: NetworkPlan) -> tuple[ResourceRecord, ...]:
         ResourceRecord(
             "aws:ec2/vpcEndpoint:VpcEndpoint",
             names.physical(prefix, service, "gateway-endpoint"),
-            {"serviceName": f"com.amazonaws.{net.region}.{service}", "vpcEndpointType": "Gateway"},
+            {
+                "serviceName": f"com.amazonaws.{net.region}.{service}",
+                "vpcEndpointType": "Gateway",
+                "policy": json.dumps(net.endpoint_policy(service).document(PLANNED)),
+            },
         )
         for service in net.gateway_endpoints
     ]
+    if net.flow_logs is not None:
+        records.append(log_group_intent(net.flow_logs))
     return tuple(records)
 
 

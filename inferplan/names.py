@@ -9,6 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 
+# Purposes of the stack's buckets: each is `<stack>-<purpose>-<account>` (`bucket_name`).
+MODELS_BUCKET = "models"
+ROUTER_CONFIG_BUCKET = "router-config"
+ACCESS_LOGS_BUCKET = "access-logs"
+
 
 def physical(stack: str, *parts: str) -> str:
     """`prod-eu-h100-asg`: the stack name, then the parts."""

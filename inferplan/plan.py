@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from inferplan import names
 from inferplan.catalog import Catalog
 from inferplan.decide.types import Decision
+from inferplan.perimeter import EndpointPolicyPlan
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform, Sensitivity
@@ -80,10 +81,16 @@ class NetworkPlan:
     nat_gateways: int  # 0 when egress is none; one per AZ in prod, one shared elsewhere
     interface_endpoints: tuple[str, ...]
     gateway_endpoints: tuple[str, ...] = ("s3",)
+    endpoint_policies: tuple[EndpointPolicyPlan, ...] = ()  # one per endpoint service
+    flow_logs: LogGroupPlan | None = None  # where the VPC's flow logs go (KMS-encrypted)
+    flow_log_role_name: str = ""  # the role VPC Flow Logs assumes to write them
 
     @property
     def egress(self) -> bool:
         return self.nat_gateways > 0
+
+    def endpoint_policy(self, service: str) -> EndpointPolicyPlan:
+        return next(p for p in self.endpoint_policies if p.service == service)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import ipaddress
 from dataclasses import replace
 from typing import Literal
 
-from inferplan import cloud_init, names
+from inferplan import cloud_init, names, perimeter
 from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.cost.pricing import PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
 from inferplan.errors import SpecInputError
 from inferplan.front_door import plan_front_door
+from inferplan.images import ECR_HOST, ImagePlan
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -50,7 +51,9 @@ from inferplan.spec import Platform, Pool, subnet_prefix
 ROOT_VOLUME_IOPS = 4000
 ROOT_VOLUME_THROUGHPUT_MB_S = 1000  # gp3's maximum
 TARGET_GROUP_NAME_LIMIT = 32  # AWS: target group and load balancer names
-MODEL_BUCKET_PURPOSE = "models"
+MODEL_BUCKET_PURPOSE = names.MODELS_BUCKET
+IAM_NAME_LIMIT = 64
+GATEWAY_ENDPOINTS = ("s3",)  # free, and S3 is where weights, image layers and the router config live
 
 
 def stack_tags(stack: str, platform: Platform) -> dict[str, str]:
@@ -72,8 +75,9 @@ def log_group(stack: str, what: str, tags: Tags) -> LogGroupPlan:
     )
 
 
-def plan_network(stack: str, platform: Platform) -> NetworkPlan:
-    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
+def plan_network(stack: str, platform: Platform, router_image: ImagePlan | None = None) -> NetworkPlan:
+    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT; every
+    endpoint's policy (inferplan.perimeter) and where the flow logs go."""
     net = platform.network
     vpc = ipaddress.IPv4Network(net.cidr)
     blocks = list(vpc.subnets(new_prefix=subnet_prefix(vpc.prefixlen)))
@@ -94,7 +98,28 @@ def plan_network(stack: str, platform: Platform) -> NetworkPlan:
         public_subnets=tuple(str(b) for b in blocks[azs : 2 * azs]) if nat else (),
         nat_gateways=(azs if platform.environment == "prod" else 1) if nat else 0,
         interface_endpoints=endpoints,
+        gateway_endpoints=GATEWAY_ENDPOINTS,
+        endpoint_policies=perimeter.endpoint_policies(
+            stack,
+            platform.region,
+            (*endpoints, *GATEWAY_ENDPOINTS),
+            buckets=(names.MODELS_BUCKET, names.ROUTER_CONFIG_BUCKET),
+            repositories=perimeter.stack_repositories(
+                stack, platform.region, image_repositories(router_image, platform.region)
+            ),
+        ),
+        flow_logs=log_group(stack, "vpc-flow", component_tags(stack, platform, "network")),
+        flow_log_role_name=names.fit_name(names.physical(stack, "vpc-flow-logs"), IAM_NAME_LIMIT),
     )
+
+
+def image_repositories(image: ImagePlan | None, region: str) -> tuple[str, ...]:
+    """The ECR repository (ARN template) of an image the VPC pulls through its endpoints, if any."""
+    if image is None or not image.is_ecr or image.ecr_region != region:
+        return ()
+    match = ECR_HOST.match(image.host)
+    account = match.group(1) if match else "{account}"
+    return (f"arn:{{partition}}:ecr:{region}:{account}:repository/{image.repository}",)
 
 
 def plan_routes(platform: Platform) -> tuple[Route, ...]:
@@ -254,6 +279,7 @@ def build_plan(
         raise in_spec(exc, resolved, platform) from None
     specs = {p.name: p for p in resolved.pools}
     pools = tuple(pool_plan(stack, resolved, specs[s.name], s) for s in sized)
+    front_door = plan_front_door(stack, resolved, merged)
     return resize(
         Plan(
             stack=stack,
@@ -261,7 +287,7 @@ def build_plan(
             decision=decision,
             platform=resolved,
             catalog=merged,
-            network=plan_network(stack, resolved),
+            network=plan_network(stack, resolved, front_door.router.image),
             routes=plan_routes(resolved),
             prices=book,
             budget=plan_budget(stack, platform),
@@ -278,7 +304,7 @@ def build_plan(
                 tags=component_tags(stack, platform, "load-balancer"),
             ),
             store=plan_store(stack, platform, merged, models),
-            front_door=plan_front_door(stack, resolved, merged),
+            front_door=front_door,
         ),
         models,
         pools,

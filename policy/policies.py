@@ -40,6 +40,7 @@ from inferplan.resources import ResourceRecord
 from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
 from inferplan.rules.budget import budget_expected, budget_worst_case
+from inferplan.rules.endpoints import endpoint_policies
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.images import image_reachable
 from inferplan.rules.network import frontier_needs_egress, network_private
@@ -380,6 +381,10 @@ def _secrets_encrypted(record: ResourceRecord, context: StackContext, limits: Li
     return secrets_encrypted([record], limits.stack)
 
 
+def _endpoint_policies(record: ResourceRecord, context: StackContext, limits: Limits) -> Iterable[Finding]:
+    return endpoint_policies([record], limits.stack)
+
+
 DESCRIPTIONS = {
     "budget-expected": "Expected monthly cost stays within the budget (budget.monthly_usd or monthly_usd).",
     "budget-worst-case": "Worst-case month (pools at maxSize, frontier at its caps) stays within the hard cap.",
@@ -394,6 +399,7 @@ DESCRIPTIONS = {
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
     "route-cost": "A declared route costs no more than the cheapest option the workload's rules allow.",
     "image-reachable": "Every container image (router, vLLM) can be pulled over the stack's own network.",
+    "endpoint-policies": "Every VPC endpoint has a policy limited to this account's principals and resources.",
 }
 
 
@@ -414,7 +420,11 @@ def build_policies(
         "route-cost": _route_cost,
         "image-reachable": _image_reachable,
     }
-    resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
+    resource_checks = {
+        "network-private": _network_private,
+        "secrets-encrypted": _secrets_encrypted,
+        "endpoint-policies": _endpoint_policies,
+    }
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
     for rule in RULES:
         if rule in resource_checks:

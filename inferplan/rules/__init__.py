@@ -6,7 +6,8 @@ CrossGuard pack in `policy/`):
 * `evaluate_plan(plan, costs)` — the rules a spec can be judged on before anything is registered:
   budget-expected, budget-worst-case, autoscaler-bounded, autoscaler-capacity (advisory),
   residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory),
-  route-cost (advisory), image-reachable.
+  route-cost (advisory), image-reachable, endpoint-policies (on the registered resources when given,
+  else on the planned intents).
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
@@ -23,6 +24,7 @@ from inferplan.plan import Plan
 from inferplan.resources import ResourceRecord
 from inferplan.rules.autoscaler import autoscaler_bounded, autoscaler_capacity, pools_from_plan
 from inferplan.rules.budget import budget_expected, budget_worst_case
+from inferplan.rules.endpoints import endpoint_policies
 from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, blocking, finding
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.images import image_reachable
@@ -87,6 +89,7 @@ def evaluate_plan(
     findings.extend(gateway_timeout(plan))
     findings.extend(route_cost(plan.decision, plan.stack))
     findings.extend(image_reachable(plan))
+    findings.extend(endpoint_policies(records or plan.intents, plan.stack))
     return apply_waivers(findings, plan.platform.policy.waivers, today)
 
 

@@ -29,6 +29,7 @@ RULES: dict[str, Severity] = {
     "secrets-encrypted": "mandatory",
     "route-cost": "advisory",
     "image-reachable": "mandatory",
+    "endpoint-policies": "mandatory",
 }
 
 

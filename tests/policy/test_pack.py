@@ -297,3 +297,15 @@ def test_the_stacks_waivers_apply_in_the_pack(recorded):
     plan = plan_of("prod-eu", lambda p: p.update(policy={"waivers": [waiver]}))
     context = StackContext(stack="prod-eu", plan=plan, region="eu-central-1")
     assert run("prod-eu", broken, context=context, only="autoscaler-bounded")["autoscaler-bounded"] == []
+
+
+def test_an_endpoint_open_to_other_accounts_is_a_violation_on_that_endpoint(recorded):
+    broken = with_inputs(
+        list(recorded["sovereign"]),
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        policy='{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}',
+    )
+    (violation,) = run("sovereign", broken, only="endpoint-policies")["endpoint-policies"]
+    endpoint = next(r for r in broken if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.name in violation[0]  # a resource policy: CrossGuard attaches it to the resource
+    assert "without an aws:PrincipalAccount or aws:ResourceAccount condition" in violation[0]
