@@ -11,7 +11,9 @@ from inferplan.perimeter import DeployFacts
 from tests.components.recorded import named, plan_of, recorded
 from tests.conftest import EXAMPLE_STACKS
 
-FACTS = DeployFacts(account="210987654321", partition="aws", key_arn="arn:aws:kms:eu-central-1:210987654321:key/k")
+FACTS = DeployFacts(
+    account="210987654321", partition="aws", key_arn="arn:aws:kms:eu-central-1:210987654321:key/k"
+)
 
 
 def statements(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -59,7 +59,11 @@ def test_an_endpoint_without_a_policy_fails():
         {"Action": "s3:*", "Resource": "*", "Condition": in_account("aws:SourceVpc", "vpc-1")},
         {"Action": "s3:PutObject", "Resource": "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"},
         {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::someone-elses-bucket/*"},
-        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*", "NotResource": "x"},
+        {
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+            "NotResource": "x",
+        },
     ],
 )
 def test_an_allow_for_anyone_outside_the_account_fails(statement):
