@@ -10,6 +10,7 @@ from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.gateway import InferenceGateway, InferenceGatewayArgs
 from components.gpu_pool import GpuNodePool, GpuNodePoolArgs
+from components.image_mirror import ImageMirror, ImageMirrorArgs
 from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs
@@ -66,6 +67,14 @@ balancer = InternalLoadBalancer(
     ),
 )
 store = ModelStore(f"{stack}-model-store", ModelStoreArgs(store=plan.store, key_arn=key.key.arn))
+# The nodes pull vLLM from the stack's own ECR mirror (never from Docker Hub: they reach no internet).
+mirror = (
+    ImageMirror(
+        f"{stack}-vllm-image", ImageMirrorArgs(image=plan.vllm_image, key_arn=key.key.arn, tags=plan.tags)
+    )
+    if plan.vllm_image is not None
+    else None
+)
 services = {
     service.model.name: VllmService(
         f"{stack}-model-{service.model.name}",
@@ -86,6 +95,7 @@ for pool in plan.pools:
             pool=pool,
             vpc_id=network.vpc.id,
             subnet_ids=network.private_subnet_ids,
+            s3_prefix_list_id=network.s3_prefix_list_id,
             load_balancer_security_group_id=balancer.security_group.id,
             bucket_arn=store.bucket.arn,
             key_arn=key.key.arn,
@@ -94,6 +104,7 @@ for pool in plan.pools:
             image=served[0].image if served else None,
             alarm_actions=[budget.alert_topic.arn],
         ),
+        opts=pulumi.ResourceOptions(depends_on=[mirror] if mirror else []),
     )
 
 # The front door: the LiteLLM router (with its frontier keys) behind the ALB, the JWT gateway in front.

@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from components.buckets import private_bucket
 from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs, secret_policy
 from components.identity import deployer_principal_arns
+from components.image_mirror import mirror_repository
 from components.logs import stack_log_group
 from inferplan.front_door import HEALTH_PATH, ROUTER_CHAT_PATH, RouterPlan, StoredObject
 from inferplan.images import ECR_HOST
@@ -175,19 +176,8 @@ class Router(pulumi.ComponentResource):
         image = self.plan.image
         if not image.created_by_stack:
             return None
-        return aws.ecr.Repository(
-            self.plan.name("router", "image"),
-            name=image.repository,
-            image_tag_mutability="IMMUTABLE",  # the mirrored tag is what was reviewed; it cannot move
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=self.args.key_arn
-                )
-            ],
-            tags=self._tagged("router", "image"),
-            opts=self._child(),
-        )
+        name = self.plan.name("router", "image")
+        return mirror_repository(name, image, self.args.key_arn, self._tagged("router", "image"), self)
 
     # --- secrets: frontier keys and the master key, readable by the execution role only ---------------
 

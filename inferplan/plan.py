@@ -22,6 +22,7 @@ from inferplan.spec import Platform, Sensitivity
 
 if TYPE_CHECKING:
     from inferplan.front_door import FrontDoorPlan
+    from inferplan.images import ImagePlan
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -180,24 +181,11 @@ class PoolPlan:
     role_name: str  # the nodes' IAM role (the model store's policy names it)
     log_group: LogGroupPlan
     tags: Tags  # of every pool resource, propagated to the instances
+    vpc_cidr: str  # the only addresses the nodes may reach besides S3 (the VPC's interface endpoints)
 
     @property
     def root_volume_gib(self) -> int:
         return self.root_volume.size_gib
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """A container image: on a public registry, or mirrored in the stack account's ECR."""
-
-    repository: str  # e.g. vllm/vllm-openai
-    tag: str
-    in_ecr: bool  # the account id is known only at deploy time, so the registry is resolved then
-
-    def uri(self, account: str, region: str) -> str:
-        if not self.in_ecr:
-            return f"{self.repository}:{self.tag}"
-        return f"{account}.dkr.ecr.{region}.amazonaws.com/{self.repository}:{self.tag}"
 
 
 @dataclass(frozen=True)
@@ -206,7 +194,7 @@ class ServicePlan:
 
     model: ModelPlan
     region: str
-    image: ImageRef
+    image: ImagePlan  # the stack's ECR mirror of the pinned vLLM release
     group_name: str  # of the pool that runs it
     log_group_name: str  # of that pool
     lifecycle_hook: str | None  # a warm pool's launch hook the node completes once its weights are local
@@ -281,6 +269,7 @@ class Plan:
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
     pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape and bounds resolved
     services: tuple[ServicePlan, ...] = ()  # per served model: image, start-up, ALB rule
+    vllm_image: ImagePlan | None = None  # the vLLM mirror repository the stack creates (None: no model)
     intents: tuple[ResourceRecord, ...] = ()  # the cost-relevant resources the program will register
 
     @property

@@ -18,7 +18,7 @@ from inferplan.cost.pricing import PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
 from inferplan.errors import SpecInputError
 from inferplan.front_door import plan_front_door
-from inferplan.images import ECR_HOST, ImagePlan
+from inferplan.images import ECR_HOST, ImagePlan, vllm_image
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -26,7 +26,6 @@ from inferplan.plan import (
     NODE_INTERFACE_ENDPOINTS,
     SECRETS_ENDPOINT,
     BudgetPlan,
-    ImageRef,
     KeyPlan,
     LoadBalancerPlan,
     LogGroupPlan,
@@ -177,6 +176,7 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
         role_name=names.node_role_name(stack, spec.name),
         log_group=log_group(stack, spec.name, tags),
         tags=tags,
+        vpc_cidr=platform.network.cidr,
     )
 
 
@@ -199,8 +199,7 @@ def plan_services(
     stack: str, platform: Platform, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...]
 ) -> tuple[ServicePlan, ...]:
     by_name = {p.name: p for p in pools}
-    egress = platform.network.egress == "nat"
-    image = ImageRef(cloud_init.VLLM_REPOSITORY, cloud_init.VLLM_TAG, in_ecr=not egress)
+    image = vllm_image(stack, platform.region)
     return tuple(
         ServicePlan(
             model=model,
@@ -328,6 +327,7 @@ def resize(plan: Plan, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...
         models=models,
         pools=pools,
         services=plan_services(plan.stack, plan.platform, models, pools),
+        vllm_image=vllm_image(plan.stack, plan.region) if models else None,
         store=plan_store(plan.stack, plan.platform, plan.catalog, models),
     )
     return replace(sized, intents=resource_intents(sized))
