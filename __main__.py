@@ -6,6 +6,7 @@ Plan into resources. `python -m inferplan plan` runs this very file under Pulumi
 
 import pulumi
 
+from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.gateway import InferenceGateway, InferenceGatewayArgs
@@ -57,16 +58,25 @@ if failed:
 key = StackKey(f"{stack}-encryption", StackKeyArgs(key=plan.key))
 network = Network(f"{stack}-network", NetworkArgs(network=plan.network, key_arn=key.key.arn))
 budget = StackBudget(f"{stack}-spend", StackBudgetArgs(budget=plan.budget, key_arn=key.key.arn))
+# Evidence: the ALB's access logs and the server access logs of the weights and router-config buckets.
+access_logs = AccessLogBucket(f"{stack}-evidence", AccessLogBucketArgs(logs=plan.access_logs))
 
 # The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user
 # data, and per pool its Auto Scaling group (v1: one model per pool, so a pool takes its model's).
 balancer = InternalLoadBalancer(
     f"{stack}-load-balancer",
     InternalLoadBalancerArgs(
-        balancer=plan.load_balancer, vpc_id=network.vpc.id, subnet_ids=network.private_subnet_ids
+        balancer=plan.load_balancer,
+        vpc_id=network.vpc.id,
+        subnet_ids=network.private_subnet_ids,
+        access_logs_bucket=access_logs.bucket.bucket,
+        access_logs_ready=[access_logs.policy],
     ),
 )
-store = ModelStore(f"{stack}-model-store", ModelStoreArgs(store=plan.store, key_arn=key.key.arn))
+store = ModelStore(
+    f"{stack}-model-store",
+    ModelStoreArgs(store=plan.store, key_arn=key.key.arn, access_log_bucket=access_logs.bucket.bucket),
+)
 # The nodes pull vLLM from the stack's own ECR mirror (never from Docker Hub: they reach no internet).
 mirror = (
     ImageMirror(
@@ -118,6 +128,7 @@ router = Router(
         alb_security_group_id=balancer.security_group.id,
         alb_dns_name=balancer.load_balancer.dns_name,
         router_listener_arn=balancer.router_listener.arn,
+        access_log_bucket=access_logs.bucket.bucket,
     ),
 )
 gateway = InferenceGateway(

@@ -17,7 +17,16 @@ from typing import Any
 
 from inferplan import names
 from inferplan.perimeter import PLANNED
-from inferplan.plan import LOG_RETENTION_DAYS, LogGroupPlan, ModelStorePlan, NetworkPlan, Plan, PoolPlan, Tags
+from inferplan.plan import (
+    LOG_RETENTION_DAYS,
+    AccessLogPlan,
+    LogGroupPlan,
+    ModelStorePlan,
+    NetworkPlan,
+    Plan,
+    PoolPlan,
+    Tags,
+)
 from inferplan.resources import ResourceRecord
 
 ASG = "aws:autoscaling/group:Group"
@@ -131,12 +140,18 @@ def network_intents(net: NetworkPlan) -> tuple[ResourceRecord, ...]:
     return tuple(records)
 
 
-def store_intents(store: ModelStorePlan) -> tuple[ResourceRecord, ...]:
+def store_intents(store: ModelStorePlan, logs: AccessLogPlan) -> tuple[ResourceRecord, ...]:
+    """The weights bucket and the access-log bucket (priced by what they hold)."""
     return (
         ResourceRecord(
             "aws:s3/bucket:Bucket",
             names.physical(store.resource_prefix, store.bucket_purpose),
             {"tags": dict(store.tags)},
+        ),
+        ResourceRecord(
+            "aws:s3/bucket:Bucket",
+            names.physical(logs.resource_prefix, logs.bucket_purpose),
+            {"tags": dict(logs.tags)},
         ),
     )
 
@@ -219,6 +234,6 @@ def resource_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
     return (
         *network_intents(plan.network),
         *edge_intents(plan),
-        *store_intents(plan.store),
+        *store_intents(plan.store, plan.access_logs),
         *(record for pool in plan.pools for record in pool_intents(pool)),
     )

@@ -40,6 +40,11 @@ def node_role_name(stack: str, pool: str) -> str:
     return physical(stack, pool, "node")
 
 
+def access_log_prefix(purpose: str) -> str:
+    """Where the server access logs of the stack's `<purpose>` bucket land in its access-log bucket."""
+    return f"s3/{purpose}/"
+
+
 def fit_name(name: str, limit: int) -> str:
     """`name` if it fits AWS's length limit, else a prefix plus a short stable hash (still unique)."""
     if len(name) <= limit:

@@ -42,7 +42,9 @@ SECRETS_ENDPOINT = "secretsmanager"
 # A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
 AUTOSCALING_ENDPOINT = "autoscaling"
 SCHEMA = "inferplan.plan/v1"
-LOG_RETENTION_DAYS = 30  # every log group of a stack (gateway, router, pools)
+# Every log group of a stack (gateway, router, pools, flow logs) and the access-log bucket: a year of
+# evidence, what security reviews ask for (Checkov CKV_AWS_338). Ingestion is priced; storage is small.
+LOG_RETENTION_DAYS = 365
 
 # How traffic finds its way (one internal ALB, two listeners):
 #   API Gateway --VPC link--> ALB :ROUTER_LISTENER_PORT --> router tasks (LiteLLM on ROUTER_PORT)
@@ -234,6 +236,27 @@ class LoadBalancerPlan:
     name: str  # fits AWS's 32 characters
     vpc_cidr: str
     tags: Tags
+    deletion_protection: bool = False  # prod: a `pulumi destroy` cannot take the front door by accident
+    access_log_prefix: str = ""  # its access logs' prefix in the access-log bucket ("" : no access logs)
+
+
+@dataclass(frozen=True)
+class AccessLogPlan:
+    """The stack's evidence bucket: the ALB's access logs and the S3 server access logs of the stack's
+    other buckets, each under its own prefix; SSE-S3 (the only encryption ALB log delivery supports),
+    TLS only, public access blocked, expiring after `expiry_days`."""
+
+    resource_prefix: str
+    bucket_purpose: str  # the bucket is `<stack>-<purpose>-<account>`
+    expiry_days: int
+    alb_prefix: str  # ALB logs land under `<alb_prefix>/AWSLogs/<account>/`
+    logged_buckets: tuple[str, ...]  # purposes of the buckets whose server access logs land here
+    elb_account: str | None  # the region's Elastic Load Balancing account; None: its service principal
+    tags: Tags
+
+    def s3_prefix(self, purpose: str) -> str:
+        """Where one bucket's server access logs land."""
+        return names.access_log_prefix(purpose)
 
 
 @dataclass(frozen=True)
@@ -245,7 +268,9 @@ class ModelStorePlan:
     reader_role_names: tuple[str, ...]
     weights_gib: float  # the served models' checkpoints as published (what the bucket holds)
     tags: Tags
+    # Who may assume the weights-admin role (`model_store.admins`); empty: the deployer's own principal.
     admin_principal_arns: tuple[str, ...] = field(default=())
+    access_log_prefix: str = ""  # its server access logs' prefix in the access-log bucket
 
 
 @dataclass(frozen=True)
@@ -266,6 +291,7 @@ class Plan:
     load_balancer: LoadBalancerPlan
     store: ModelStorePlan
     front_door: FrontDoorPlan  # gateway routes, router task, config and secrets (inferplan.front_door)
+    access_logs: AccessLogPlan  # where the ALB and the stack's buckets log their requests
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
     pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape and bounds resolved
     services: tuple[ServicePlan, ...] = ()  # per served model: image, start-up, ALB rule

@@ -17,6 +17,7 @@ from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.cost.pricing import PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
 from inferplan.errors import SpecInputError
+from inferplan.evidence import ALB_LOG_PREFIX, plan_access_logs
 from inferplan.front_door import plan_front_door
 from inferplan.images import ECR_HOST, ImagePlan, vllm_image
 from inferplan.intents import pool_intents, resource_intents
@@ -241,6 +242,8 @@ def plan_store(
         # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
         weights_gib=sum(checkpoint_gib(catalog.models[m]) for m in sorted({m.model_id for m in models})),
         tags=component_tags(stack, platform, "model-store"),
+        admin_principal_arns=tuple(platform.model_store.admins),
+        access_log_prefix=names.access_log_prefix(MODEL_BUCKET_PURPOSE),
     )
 
 
@@ -301,9 +304,14 @@ def build_plan(
                 name=names.fit_name(names.physical(stack, "alb"), TARGET_GROUP_NAME_LIMIT),
                 vpc_cidr=platform.network.cidr,
                 tags=component_tags(stack, platform, "load-balancer"),
+                deletion_protection=platform.environment == "prod",
+                access_log_prefix=ALB_LOG_PREFIX,
             ),
             store=plan_store(stack, platform, merged, models),
             front_door=front_door,
+            access_logs=plan_access_logs(
+                stack, platform.region, component_tags(stack, platform, "access-logs")
+            ),
         ),
         models,
         pools,
