@@ -20,6 +20,7 @@ from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
 from inferplan.errors import SpecInputError, UserError
 from inferplan.planner import build_plan
+from inferplan.policy_config import from_environment
 from inferplan.preflight.prices_cache import program_cache
 from inferplan.rules import evaluate_plan
 from inferplan.stackfile import SpecErrors, located, positions_for, validate_platform
@@ -39,12 +40,14 @@ except SpecErrors as exc:
 try:
     # The price cache only when the user asked for it ($INFERPLAN_USE_PRICE_CACHE, set by `plan --prices-cache`).
     plan = build_plan(stack, platform, prices_cache=program_cache())
+    # The organisation's policy config ($INFERPLAN_POLICY_CONFIG): which waivers it lets count.
+    organisation = from_environment()
 except UserError as exc:  # a spec that validates but cannot be sized (e.g. a model that fits no node)
     pulumi.log.error(str(located(exc, stack) if isinstance(exc, SpecInputError) else exc))
     raise pulumi.RunError(f"{exc}; nothing was registered") from None
 
 # The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.
-findings = evaluate_plan(plan, estimate(plan))
+findings = evaluate_plan(plan, estimate(plan), allowed=organisation.allowances)
 for finding in findings:
     if finding.status != "pass" and not finding.blocking:
         note = " (waived)" if finding.waived else ""

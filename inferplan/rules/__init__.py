@@ -11,12 +11,13 @@ CrossGuard pack in `policy/`):
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
-Both apply the stack's waivers (`platform.policy.waivers`) when given a Plan.
+Both apply the stack's waivers (`platform.policy.waivers`) when given a Plan, as far as the
+organisation's allowances (`allowed`, from its policy config: `inferplan.policy_config`) let them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from inferplan.cost.model import Costs
@@ -32,7 +33,7 @@ from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
 from inferplan.rules.routes import route_cost
 from inferplan.rules.secrets import secrets_encrypted
-from inferplan.rules.waivers import apply_waivers, unused_waivers
+from inferplan.rules.waivers import Allowance, apply_waivers, unused_waivers
 
 __all__ = [
     "RULES",
@@ -68,6 +69,7 @@ def evaluate_plan(
     costs: Costs | None,
     records: Sequence[ResourceRecord] = (),
     today: date | None = None,
+    allowed: Mapping[str, Allowance] | None = None,
 ) -> tuple[Finding, ...]:
     """The plan-level rules (waivers applied). `records`, when given, add each resource's own region."""
     limits = limits_for(plan)
@@ -90,11 +92,14 @@ def evaluate_plan(
     findings.extend(route_cost(plan.decision, plan.stack))
     findings.extend(image_reachable(plan))
     findings.extend(endpoint_policies(records or plan.intents, plan.stack))
-    return apply_waivers(findings, plan.platform.policy.waivers, today)
+    return apply_waivers(findings, plan.platform.policy.waivers, today, allowed)
 
 
 def evaluate_resources(
-    records: Sequence[ResourceRecord], context: Plan | Limits, today: date | None = None
+    records: Sequence[ResourceRecord],
+    context: Plan | Limits,
+    today: date | None = None,
+    allowed: Mapping[str, Allowance] | None = None,
 ) -> tuple[Finding, ...]:
     """The resource-level rules on registered (or previewed) resources; waivers applied for a Plan."""
     limits = limits_for(context) if isinstance(context, Plan) else context
@@ -104,5 +109,5 @@ def evaluate_resources(
         *secrets_encrypted(records, limits.stack, limits.expects_secrets),
     )
     if isinstance(context, Plan):
-        return apply_waivers(findings, context.platform.policy.waivers, today)
+        return apply_waivers(findings, context.platform.policy.waivers, today, allowed)
     return findings
