@@ -31,7 +31,7 @@ import pulumi_aws as aws
 
 from components.logs import log_group
 from inferplan import cloud_init
-from inferplan.perimeter import SESSION_MANAGER_ACTIONS
+from inferplan.perimeter import SESSION_MANAGER_ACTIONS, SESSION_MANAGER_REGISTRATION
 from inferplan.plan import VLLM_PORT, PoolPlan
 
 # AWS Deep Learning Base AMI with the open-source NVIDIA driver, Docker and the NVIDIA container
@@ -449,11 +449,18 @@ def node_policy(
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             "Resource": [log_group_arn, f"{log_group_arn}:*"],
         },
-        # Shell access without SSH; these actions name no resource (AWS's Session Manager guide).
+        # Shell access without SSH (AWS's Session Manager guide): the node registers itself as an
+        # instance of this account; the channel actions name no resource.
+        {
+            "Sid": "SessionManagerRegistration",
+            "Effect": "Allow",
+            "Action": SESSION_MANAGER_REGISTRATION,
+            "Resource": f"arn:{context.partition}:ec2:{context.region}:{context.account}:instance/*",
+        },
         {
             "Sid": "SessionManager",
             "Effect": "Allow",
-            "Action": list(SESSION_MANAGER_ACTIONS),
+            "Action": [a for a in SESSION_MANAGER_ACTIONS if a != SESSION_MANAGER_REGISTRATION],
             "Resource": "*",
         },
     ]

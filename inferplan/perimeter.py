@@ -42,8 +42,9 @@ AWS_OWNED_ACTIONS = ("s3:GetObject",)
 # permissions for Session Manager"), plus ec2messages, which the SSM agent polls for Run Command and
 # registration. No ssm:GetParameter*, no documents, no inventory: the AWS-managed
 # AmazonSSMManagedInstanceCore would let the vLLM host read every SSM parameter of the account.
+SESSION_MANAGER_REGISTRATION = "ssm:UpdateInstanceInformation"  # on the instance itself
 SESSION_MANAGER_ACTIONS = (
-    "ssm:UpdateInstanceInformation",
+    SESSION_MANAGER_REGISTRATION,
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel",

@@ -253,10 +253,14 @@ def test_node_role_reads_only_its_models_prefix_and_writes_only_its_log_group(st
         # Session Manager, and nothing of SSM's parameters or documents (no managed policy attached).
         assert {a for a in actions if a.startswith("ssm:")} == {"ssm:UpdateInstanceInformation"}
         assert {a.split(":")[0] for a in statements["SessionManager"]["Action"]} == {
-            "ssm",
             "ssmmessages",
             "ec2messages",
         }
+        region = plan_of(stack).region
+        assert (
+            statements["SessionManagerRegistration"]["Resource"]
+            == f"arn:aws:ec2:{region}:123456789012:instance/*"
+        )
         assert not [
             a
             for a in of_type(records, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
