@@ -52,7 +52,7 @@ def why_unreachable(image: ImagePlan, plan: Plan, internet: bool) -> str | None:
 
 def how(image: ImagePlan, internet: bool) -> str:
     if image.created_by_stack:
-        return f"the stack creates it; copy {image.mirror_of} into it before the first deploy"
+        return f"the stack creates it; copy {image.mirror_of} into it once it exists"
     if internet:
         return "through NAT"
     return "through the ECR interface endpoints"
