@@ -202,9 +202,7 @@ def test_fallback_rate_without_a_fallback(tmp_path):
 
 
 def test_the_account_root_cannot_be_a_weights_admin(tmp_path):
-    admins = (
-        "    model_store:\n      admins: [arn:aws:iam::123456789012:role/uploader, arn:aws:iam::123456789012:root]\n"
-    )
+    admins = "    model_store:\n      admins: [arn:aws:iam::123456789012:role/uploader, arn:aws:iam::123456789012:root]\n"
     text = dev_text().replace("    environment: dev\n", "    environment: dev\n" + admins)
     [error] = errors_for(tmp_path, text)
     assert LINE.match(error) and "model_store.admins[1]: " in error
