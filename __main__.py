@@ -6,10 +6,12 @@ Plan into resources. `python -m inferplan plan` runs this very file under Pulumi
 
 import pulumi
 
+from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.budget import StackBudget, StackBudgetArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.gateway import InferenceGateway, InferenceGatewayArgs
 from components.gpu_pool import GpuNodePool, GpuNodePoolArgs
+from components.image_mirror import ImageMirror, ImageMirrorArgs
 from components.load_balancer import InternalLoadBalancer, InternalLoadBalancerArgs
 from components.model_store import ModelStore, ModelStoreArgs
 from components.network import Network, NetworkArgs
@@ -18,6 +20,7 @@ from components.vllm_service import VllmService, VllmServiceArgs
 from inferplan.cost import estimate
 from inferplan.errors import SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
+from inferplan.policy_config import from_environment
 from inferplan.preflight.prices_cache import program_cache
 from inferplan.rules import evaluate_plan
 from inferplan.stackfile import SpecErrors, located_all, positions_for, validate_platform
@@ -37,6 +40,8 @@ except SpecErrors as exc:
 try:
     # The price cache only when the user asked for it ($INFERPLAN_USE_PRICE_CACHE, set by `plan --prices-cache`).
     plan = build_plan(stack, platform, prices_cache=program_cache())
+    # The organisation's policy config ($INFERPLAN_POLICY_CONFIG): which waivers it lets count.
+    organisation = from_environment()
 except UserError as exc:  # a spec that validates but cannot be sized or priced (e.g. a model fits no node)
     if isinstance(exc, SpecInputError | SpecInputErrors):
         for error in located_all(exc, stack).errors:
@@ -46,7 +51,7 @@ except UserError as exc:  # a spec that validates but cannot be sized or priced 
     raise pulumi.RunError(f"{exc}; nothing was registered") from None
 
 # The policy gate: judged on the plan, before any resource exists, so a failure registers nothing.
-findings = evaluate_plan(plan, estimate(plan))
+findings = evaluate_plan(plan, estimate(plan), allowed=organisation.allowances)
 for finding in findings:
     if finding.status != "pass" and not finding.blocking:
         note = " (waived)" if finding.waived else ""
@@ -57,19 +62,36 @@ for finding in failed:
 if failed:
     raise pulumi.RunError(f"policy gate: {len(failed)} mandatory rule(s) failed; nothing was registered")
 
-network = Network(f"{stack}-network", NetworkArgs(network=plan.network))
 key = StackKey(f"{stack}-encryption", StackKeyArgs(key=plan.key))
+network = Network(f"{stack}-network", NetworkArgs(network=plan.network, key_arn=key.key.arn))
 budget = StackBudget(f"{stack}-spend", StackBudgetArgs(budget=plan.budget, key_arn=key.key.arn))
+# Evidence: the ALB's access logs and the server access logs of the weights and router-config buckets.
+access_logs = AccessLogBucket(f"{stack}-evidence", AccessLogBucketArgs(logs=plan.access_logs))
 
 # The self-hosted half: one internal ALB, the weights bucket, then per model its target group and user
 # data, and per pool its Auto Scaling group (v1: one model per pool, so a pool takes its model's).
 balancer = InternalLoadBalancer(
     f"{stack}-load-balancer",
     InternalLoadBalancerArgs(
-        balancer=plan.load_balancer, vpc_id=network.vpc.id, subnet_ids=network.private_subnet_ids
+        balancer=plan.load_balancer,
+        vpc_id=network.vpc.id,
+        subnet_ids=network.private_subnet_ids,
+        access_logs_bucket=access_logs.bucket.bucket,
+        access_logs_ready=[access_logs.policy],
     ),
 )
-store = ModelStore(f"{stack}-model-store", ModelStoreArgs(store=plan.store, key_arn=key.key.arn))
+store = ModelStore(
+    f"{stack}-model-store",
+    ModelStoreArgs(store=plan.store, key_arn=key.key.arn, access_log_bucket=access_logs.bucket.bucket),
+)
+# The nodes pull vLLM from the stack's own ECR mirror (never from Docker Hub: they reach no internet).
+mirror = (
+    ImageMirror(
+        f"{stack}-vllm-image", ImageMirrorArgs(image=plan.vllm_image, key_arn=key.key.arn, tags=plan.tags)
+    )
+    if plan.vllm_image is not None
+    else None
+)
 services = {
     service.model.name: VllmService(
         f"{stack}-model-{service.model.name}",
@@ -90,6 +112,7 @@ for pool in plan.pools:
             pool=pool,
             vpc_id=network.vpc.id,
             subnet_ids=network.private_subnet_ids,
+            s3_prefix_list_id=network.s3_prefix_list_id,
             load_balancer_security_group_id=balancer.security_group.id,
             bucket_arn=store.bucket.arn,
             key_arn=key.key.arn,
@@ -98,6 +121,7 @@ for pool in plan.pools:
             image=served[0].image if served else None,
             alarm_actions=[budget.alert_topic.arn],
         ),
+        opts=pulumi.ResourceOptions(depends_on=[mirror] if mirror else []),
     )
 
 # The front door: the LiteLLM router (with its frontier keys) behind the ALB, the JWT gateway in front.
@@ -111,6 +135,7 @@ router = Router(
         alb_security_group_id=balancer.security_group.id,
         alb_dns_name=balancer.load_balancer.dns_name,
         router_listener_arn=balancer.router_listener.arn,
+        access_log_bucket=access_logs.bucket.bucket,
     ),
 )
 gateway = InferenceGateway(

@@ -1,4 +1,7 @@
-"""The one way a component makes a private bucket: owner-enforced, no public access, SSE-KMS, versioned.
+"""The one way a component makes a private bucket: owner-enforced, no public access, encrypted, versioned.
+
+Encryption is SSE-KMS with the stack key, except for a bucket AWS services deliver logs to: ALB access
+log delivery supports SSE-S3 only, so the access-log bucket passes no key and gets SSE-S3.
 
 Resource names are `<name>`, `<name>-ownership`, `-public-access`, `-encryption`, `-versioning`; the
 caller adds its own policy (who may read) and lifecycle rules.
@@ -23,7 +26,7 @@ class PrivateBucket:
 def private_bucket(
     name: str,
     physical_name: pulumi.Input[str],
-    key_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str] | None,  # None: SSE-S3 (log delivery buckets)
     tags: dict[str, str],
     parent: pulumi.Resource,
     force_destroy: bool = False,
@@ -45,15 +48,23 @@ def private_bucket(
         restrict_public_buckets=True,
         opts=child,
     )
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=key_arn
+        )
+        if key_arn is not None
+        else aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="AES256"
+        )
+    )
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
         rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                ),
-                bucket_key_enabled=True,  # one data key per bucket, not a KMS call per object
+                apply_server_side_encryption_by_default=by_default,
+                # With KMS: one data key per bucket, not a KMS call per object.
+                bucket_key_enabled=True if key_arn is not None else None,
             )
         ],
         opts=child,
@@ -65,3 +76,16 @@ def private_bucket(
         opts=child,
     )
     return PrivateBucket(bucket, ownership, public_block, versioning)
+
+
+def access_logging(
+    name: str, bucket: aws.s3.Bucket, target_bucket: pulumi.Input[str], prefix: str, parent: pulumi.Resource
+) -> aws.s3.BucketLogging:
+    """S3 server access logs of `bucket`, into the stack's access-log bucket under `prefix`."""
+    return aws.s3.BucketLogging(
+        f"{name}-access-logging",
+        bucket=bucket.id,
+        target_bucket=target_bucket,
+        target_prefix=prefix,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

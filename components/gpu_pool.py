@@ -4,12 +4,16 @@ Everything here follows the PoolPlan (shape, capacity split, bounds and starting
 root volume, engine slots, names); the only choices made in this file are hardening and operations
 defaults:
 - launch template: the AWS Deep Learning Base GPU AMI (looked up, see AMI_NAME), IMDSv2 only with a
-  hop limit of 2 so containers reach the metadata service, an encrypted gp3 root volume, no public IP,
-  detailed monitoring, no key pair;
+  hop limit of 1 (vLLM's container shares the host's network namespace, `--network=host`, so it adds
+  no hop, and it needs no credentials: the host syncs the weights and dockerd ships the logs), an
+  encrypted gp3 root volume, no public IP, detailed monitoring, no key pair;
 - a dedicated security group that admits only the load balancer, on vLLM's port (no SSH: shell access
-  is SSM Session Manager through the VPC endpoints);
+  is SSM Session Manager through the VPC endpoints), and lets the nodes out only to HTTPS on the VPC's
+  addresses (the interface endpoints) and the S3 prefix list (weights, image layers): no internet,
+  whatever the stack's egress;
 - an instance role that may read only its models' prefixes in the model bucket (decrypting with the
-  stack key through S3 only) and write only its pool's log group;
+  stack key through S3 only), write only its pool's log group, pull only its vLLM mirror, and do what
+  Session Manager needs (no SSM parameters: not the AWS-managed AmazonSSMManagedInstanceCore);
 - the group: always a mixed-instances policy (the resource contract the cost engine prices), capacity
   rebalancing for spot, an optional warm pool, rolling instance refresh, ELB health checks with a grace
   period long enough for a 70B download, target tracking on vLLM's queue depth, and an alarm when the
@@ -27,6 +31,7 @@ import pulumi_aws as aws
 
 from components.logs import log_group
 from inferplan import cloud_init
+from inferplan.perimeter import SESSION_MANAGER_ACTIONS, SESSION_MANAGER_REGISTRATION
 from inferplan.plan import VLLM_PORT, PoolPlan
 
 # AWS Deep Learning Base AMI with the open-source NVIDIA driver, Docker and the NVIDIA container
@@ -54,6 +59,7 @@ class GpuNodePoolArgs:
     pool: PoolPlan
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets of every AZ
+    s3_prefix_list_id: pulumi.Input[str]  # the S3 gateway endpoint's prefix list (components/network.py)
     load_balancer_security_group_id: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
@@ -96,7 +102,7 @@ class GpuNodePool(pulumi.ComponentResource):
         return {**self._pool.tags, "Name": f"{self._pool.resource_prefix}-{suffix}"}
 
     def _node_security_group(self) -> aws.ec2.SecurityGroup:
-        """vLLM's port from the load balancer only; HTTPS out to S3 and the AWS endpoints."""
+        """vLLM's port from the load balancer only; HTTPS out to the VPC's endpoints and S3, nowhere else."""
         base = self._pool.resource_prefix
         return aws.ec2.SecurityGroup(
             f"{base}-nodes-sg",
@@ -117,9 +123,16 @@ class GpuNodePool(pulumi.ComponentResource):
                     protocol="tcp",
                     from_port=443,
                     to_port=443,
-                    cidr_blocks=["0.0.0.0/0"],
-                    description="HTTPS: S3 and AWS endpoints (and the image registry via NAT, if any)",
-                )
+                    cidr_blocks=[self._pool.vpc_cidr],
+                    description="HTTPS to the AWS APIs' interface endpoints in the VPC (ECR, SSM, logs, ...)",
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    prefix_list_ids=[self._args.s3_prefix_list_id],
+                    description="HTTPS to S3 through the gateway endpoint: weights, image layers, agent",
+                ),
             ],
             tags=self._tagged("nodes"),
             opts=self._child,
@@ -149,12 +162,6 @@ class GpuNodePool(pulumi.ComponentResource):
                 }
             ),
             tags=self._tagged("node"),
-            opts=self._child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{base}-node-ssm",
-            role=role.name,
-            policy_arn=partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
             opts=self._child,
         )
 
@@ -215,7 +222,7 @@ class GpuNodePool(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only
-                http_put_response_hop_limit=2,  # one hop more for containers
+                http_put_response_hop_limit=1,  # the host only: vLLM's container needs no credentials
                 instance_metadata_tags="disabled",
             ),
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
@@ -433,7 +440,7 @@ class _PolicyContext:
 def node_policy(
     context: _PolicyContext, *, bucket_arn: str, key_arn: str, log_group_arn: str
 ) -> dict[str, object]:
-    """The node role's inline policy: its models' weights, its log group, and nothing else of this stack."""
+    """The node role's inline policy: its models' weights, its log group, its image, Session Manager."""
     prefixes = [cloud_init.weights_prefix(m) for m in context.models]
     statements: list[dict[str, object]] = [
         {
@@ -441,7 +448,21 @@ def node_policy(
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             "Resource": [log_group_arn, f"{log_group_arn}:*"],
-        }
+        },
+        # Shell access without SSH (AWS's Session Manager guide): the node registers itself as an
+        # instance of this account; the channel actions name no resource.
+        {
+            "Sid": "SessionManagerRegistration",
+            "Effect": "Allow",
+            "Action": SESSION_MANAGER_REGISTRATION,
+            "Resource": f"arn:{context.partition}:ec2:{context.region}:{context.account}:instance/*",
+        },
+        {
+            "Sid": "SessionManager",
+            "Effect": "Allow",
+            "Action": [a for a in SESSION_MANAGER_ACTIONS if a != SESSION_MANAGER_REGISTRATION],
+            "Resource": "*",
+        },
     ]
     if prefixes:
         statements += [

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import re
 
+ASSUMED_ROLE = re.compile(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.+")
+
+
+def assumed_role_name(caller_arn: str) -> str | None:
+    """The role's name when the caller is an assumed-role session, else None."""
+    match = ASSUMED_ROLE.fullmatch(caller_arn)
+    return match.group(3) if match else None
+
 
 def deployer_principal_arns(caller_arn: str) -> list[str]:
     """`aws:PrincipalArn` patterns of the caller (an assumed role's session ARN becomes its role's ARN)."""
-    match = re.fullmatch(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.+", caller_arn)
+    match = ASSUMED_ROLE.fullmatch(caller_arn)
     if match is None:
         return [caller_arn]
     partition, account, role = match.groups()

@@ -3,7 +3,9 @@
     API Gateway --VPC link--> :ROUTER_LISTENER_PORT --> router tasks (the router component adds a rule)
     router --> :MODELS_LISTENER_PORT, rule on MODEL_HEADER --> each model's vLLM target group
 
-Plain HTTP is deliberate: the ALB is internal, in private subnets, and the gateway terminates TLS.
+Plain HTTP is deliberate: the ALB is internal, in private subnets, and the gateway terminates TLS
+(docs/security.md says what that leaves unencrypted). Its access logs go to the stack's access-log
+bucket; prod stacks turn deletion protection on.
 The security group starts with no ingress at all; whoever needs the ALB (the gateway's VPC link, the
 router tasks) adds its own `aws.vpc.SecurityGroupIngressRule` against `security_group_id`. Its egress
 reaches the VPC on the two backend ports only.
@@ -34,8 +36,9 @@ class InternalLoadBalancerArgs:
     balancer: LoadBalancerPlan
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets, one per AZ
-    access_logs_bucket: str | None = None  # an existing bucket that accepts ELB access logs
-    access_logs_prefix: str | None = None
+    access_logs_bucket: pulumi.Input[str] | None = None  # a bucket that accepts ELB access logs
+    access_logs_prefix: str | None = None  # default: the plan's access_log_prefix, else the stack
+    access_logs_ready: Sequence[pulumi.Resource] = ()  # e.g. that bucket's policy (checked when enabled)
 
 
 class InternalLoadBalancer(pulumi.ComponentResource):
@@ -76,9 +79,11 @@ class InternalLoadBalancer(pulumi.ComponentResource):
 
         access_logs = (
             aws.lb.LoadBalancerAccessLogsArgs(
-                bucket=args.access_logs_bucket, prefix=args.access_logs_prefix or prefix, enabled=True
+                bucket=args.access_logs_bucket,
+                prefix=args.access_logs_prefix or plan.access_log_prefix or prefix,
+                enabled=True,
             )
-            if args.access_logs_bucket
+            if args.access_logs_bucket is not None
             else None
         )
         self.load_balancer = aws.lb.LoadBalancer(
@@ -91,8 +96,9 @@ class InternalLoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             idle_timeout=IDLE_TIMEOUT_SECONDS,
             access_logs=access_logs,
+            enable_deletion_protection=plan.deletion_protection,
             tags={**tags, "Name": f"{prefix}-alb"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs_ready)),
         )
 
         def listener(port: int, role: str, status: str, body: str) -> aws.lb.Listener:

@@ -1,9 +1,13 @@
-"""The stack's S3 bucket for model weights: private, KMS-encrypted, versioned, TLS only.
+"""The stack's S3 bucket for model weights: private, KMS-encrypted, versioned, TLS only, access-logged.
 
 Nodes read `models/<model>/` through the VPC's S3 gateway endpoint. Object reads and writes are denied
 to every principal except the pools' node roles, the stack's weights-admin role (assume it to upload
 weights) and the account root; bucket configuration stays with IAM so `pulumi up` can manage it.
 The deny names roles by ARN in a condition, so it can be written before the pools' roles exist.
+
+Only named principals may assume the weights-admin role: `model_store.admins`, else the principal that
+runs `pulumi up` (an assumed role's role, looked up with its path) — never the account root, which
+would let in every principal of the account that may call sts:AssumeRole.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.buckets import PrivateBucket, private_bucket
+from components.buckets import PrivateBucket, access_logging, private_bucket
+from components.identity import assumed_role_name
 from inferplan import names
 from inferplan.plan import ModelStorePlan
 
@@ -30,6 +35,7 @@ INCOMPLETE_UPLOAD_DAYS = 7
 class ModelStoreArgs:
     store: ModelStorePlan
     key_arn: pulumi.Input[str]  # the stack key (components/encryption.py)
+    access_log_bucket: pulumi.Input[str] | None = None  # the stack's access-log bucket (its name)
 
 
 class ModelStore(pulumi.ComponentResource):
@@ -56,7 +62,11 @@ class ModelStore(pulumi.ComponentResource):
         )
         self.bucket = store.bucket
         self._lifecycle(store)
-        self.admin_role = self._admin_role()
+        if args.access_log_bucket is not None:
+            access_logging(
+                f"{prefix}-models", self.bucket, args.access_log_bucket, self._plan.access_log_prefix, self
+            )
+        self.admin_role = self._admin_role(self._admins(invoke))
         self._bucket_policy(store)
         self.register_outputs(
             {
@@ -87,21 +97,41 @@ class ModelStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[store.versioning]),
         )
 
-    def _admin_role(self) -> aws.iam.Role:
+    def _admins(self, invoke: pulumi.InvokeOptions) -> pulumi.Output[list[str]]:
+        """The planned admins, else the deployer: an IAM user as it is, an assumed role as its role's ARN
+        (with its path, which a session ARN drops and a trust policy needs)."""
+        if self._plan.admin_principal_arns:
+            return pulumi.Output.from_input(list(self._plan.admin_principal_arns))
+        caller = aws.get_caller_identity_output(opts=invoke).arn
+
+        def principal(arn: str) -> pulumi.Output[list[str]]:
+            role = assumed_role_name(arn)
+            if role is not None:
+                return aws.iam.get_role_output(name=role, opts=invoke).arn.apply(lambda a: [a])
+            if ":user/" not in arn:
+                raise pulumi.RunError(
+                    f"the deployer {arn} is neither an IAM user nor an assumed role, so it cannot be the "
+                    "weights-admin role's principal; name the admins in model_store.admins"
+                )
+            return pulumi.Output.from_input([arn])
+
+        return caller.apply(principal)
+
+    def _admin_role(self, admins: pulumi.Output[list[str]]) -> aws.iam.Role:
         """Upload path for operators: assume this role and copy weights to s3://<bucket>/models/<model>/."""
         prefix = self._plan.resource_prefix
         role = aws.iam.Role(
             f"{prefix}-weights-admin",
             name=f"{prefix}-weights-admin",
             description=f"inferplan {prefix}: upload and manage model weights",
-            assume_role_policy=self._iam.apply(
-                lambda arn: json.dumps(
+            assume_role_policy=admins.apply(
+                lambda principals: json.dumps(
                     {
                         "Version": "2012-10-17",
                         "Statement": [
                             {
                                 "Effect": "Allow",
-                                "Principal": {"AWS": f"{arn}:root"},
+                                "Principal": {"AWS": sorted(principals)},
                                 "Action": "sts:AssumeRole",
                             }
                         ],

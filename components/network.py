@@ -1,22 +1,28 @@
 """The private network every other component lives in: VPC, private subnets, endpoints, NAT only if planned.
 
 It builds exactly what `NetworkPlan` says. No subnet maps public IPs on launch, not even the public
-ones that hold NAT gateways (a NAT gateway gets its Elastic IP explicitly).
+ones that hold NAT gateways (a NAT gateway gets its Elastic IP explicitly). Every endpoint carries the
+policy the plan decided (`inferplan.perimeter`), rendered here with the deploying account, and the
+VPC's flow logs go to the planned log group, encrypted with the stack key.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.logs import log_group
+from inferplan.perimeter import DeployFacts
 from inferplan.plan import NetworkPlan
 
 
 @dataclass
 class NetworkArgs:
     network: NetworkPlan
+    key_arn: pulumi.Input[str]  # the stack key: the KMS endpoint admits it, the flow logs use it
 
 
 class Network(pulumi.ComponentResource):
@@ -24,13 +30,19 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     availability_zones: list[str]
+    s3_prefix_list_id: pulumi.Output[str]  # the S3 gateway endpoint's prefix list (security group egress)
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:Network", name, None, opts)
         self._plan = args.network
         self._child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        self._account, self._partition, self._key_arn = account, partition, args.key_arn
         self.availability_zones = self._zones()
         self.vpc = self._vpc()
+        self._flow_logs(args.key_arn, account, partition)
         private_subnets = self._private_subnets()
         self.private_subnet_ids = [s.id for s in private_subnets]
         nat_ids = self._egress() if self._plan.egress else []
@@ -43,6 +55,95 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
                 "availability_zones": self.availability_zones,
             }
+        )
+
+    def _policy(self, service: str) -> pulumi.Output[str]:
+        """The planned policy of one endpoint, rendered with the deploying account (and the key, if named:
+        only that policy waits for the key, so a first preview can judge the others)."""
+        planned = self._plan.endpoint_policy(service)
+        key = self._key_arn if planned.needs_key else ""
+        return pulumi.Output.all(self._account, self._partition, key).apply(
+            lambda a: json.dumps(planned.document(DeployFacts(account=a[0], partition=a[1], key_arn=a[2])))
+        )
+
+    def _flow_logs(
+        self, key_arn: pulumi.Input[str], account: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> None:
+        """Every flow of the VPC (accepted and rejected) to the planned, KMS-encrypted log group."""
+        plan = self._plan
+        if plan.flow_logs is None:
+            return
+        group = log_group(plan.flow_logs, key_arn, self)
+        region = plan.region
+        trust = pulumi.Output.all(account, partition).apply(
+            lambda a: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Only flow logs of this account may use the role (confused deputy).
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": a[0]},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:{a[1]}:ec2:{region}:{a[0]}:vpc-flow-log/*"
+                                },
+                            },
+                        }
+                    ],
+                }
+            )
+        )
+        role = aws.iam.Role(
+            self._physical("vpc-flow-logs-role"),
+            name=plan.flow_log_role_name,
+            description=f"inferplan {plan.name_prefix}: VPC Flow Logs writes to {plan.flow_logs.name}",
+            assume_role_policy=trust,
+            tags=self._tagged(plan.flow_log_role_name),
+            opts=self._child,
+        )
+        policy = aws.iam.RolePolicy(
+            self._physical("vpc-flow-logs-policy"),
+            role=role.id,
+            policy=pulumi.Output.all(group.arn, account, partition).apply(
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "WriteFlowLogGroup",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [a[0], f"{a[0]}:*"],
+                            },
+                            {
+                                "Sid": "FindLogGroups",
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": f"arn:{a[2]}:logs:{region}:{a[1]}:log-group:*",
+                            },
+                        ],
+                    }
+                )
+            ),
+            opts=self._child,
+        )
+        aws.ec2.FlowLog(
+            self._physical("vpc-flow-log"),
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,  # the default: one record per flow per 10 minutes
+            tags=self._tagged(self._physical("vpc-flow-log")),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
     def _tagged(self, name: str, **extra: str) -> dict[str, str]:
@@ -125,15 +226,18 @@ class Network(pulumi.ComponentResource):
 
     def _gateway_endpoints(self) -> None:
         for service in self._plan.gateway_endpoints:
-            aws.ec2.VpcEndpoint(
+            endpoint = aws.ec2.VpcEndpoint(
                 self._physical(service, "gateway-endpoint"),
                 vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{self._plan.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=self.private_route_table_ids,
+                policy=self._policy(service),
                 tags=self._tagged(self._physical(service, "endpoint")),
                 opts=self._child,
             )
+            if service == "s3":
+                self.s3_prefix_list_id = endpoint.prefix_list_id
 
     def _interface_endpoints(self) -> None:
         """The AWS APIs the nodes and the router call, on private DNS, HTTPS from the VPC only."""
@@ -163,6 +267,7 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[security_group.id],
+                policy=self._policy(service),
                 tags=self._tagged(self._physical(service, "endpoint")),
                 opts=self._child,
             )

@@ -30,10 +30,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.buckets import private_bucket
+from components.buckets import access_logging, private_bucket
 from components.fallback_secrets import FallbackSecrets, FallbackSecretsArgs, secret_policy
 from components.identity import deployer_principal_arns
+from components.image_mirror import mirror_repository
 from components.logs import stack_log_group
+from inferplan import names
 from inferplan.front_door import HEALTH_PATH, ROUTER_CHAT_PATH, RouterPlan, StoredObject
 from inferplan.images import ECR_HOST
 from inferplan.names import fit_name
@@ -44,13 +46,18 @@ CONTAINER = "litellm"
 # The gateway gives up on a call after 30 s (the HTTP API integration limit), so a draining task
 # needs little longer than that to finish what it is serving.
 DEREGISTRATION_DELAY_S = 35
+CONFIG_VERSIONS_DAYS = 30  # a replaced config or admission check stays readable for a rollback this long
 
 
 def config_bucket_name(name_prefix: str, account: str) -> str:
-    """Globally unique and derived: `<stack>-router-config-<account>` (lower-case, at most 63)."""
-    stem = re.sub(r"[^a-z0-9-]+", "-", name_prefix.lower()).strip("-")
-    suffix = f"-router-config-{account}"
-    return f"{stem[: 63 - len(suffix)].rstrip('-')}{suffix}"
+    """Globally unique and derived: `<stack>-router-config-<account>` (lower-case, at most 63); the name
+    the S3 endpoint's policy admits (inferplan.perimeter)."""
+    return names.bucket_name(name_prefix, names.ROUTER_CONFIG_BUCKET, account)
+
+
+def _volume(path: str) -> str:
+    """The task volume mounted at `path` (`/tmp` -> `tmp`)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", path.strip("/")) or "root"
 
 
 def _policy(*statements: dict[str, Any]) -> str:
@@ -77,6 +84,7 @@ class RouterArgs:
     alb_security_group_id: pulumi.Input[str]  # components/load_balancer.py
     alb_dns_name: pulumi.Input[str]
     router_listener_arn: pulumi.Input[str]
+    access_log_bucket: pulumi.Input[str] | None = None  # the stack's access-log bucket (its name)
 
 
 class Router(pulumi.ComponentResource):
@@ -175,19 +183,8 @@ class Router(pulumi.ComponentResource):
         image = self.plan.image
         if not image.created_by_stack:
             return None
-        return aws.ecr.Repository(
-            self.plan.name("router", "image"),
-            name=image.repository,
-            image_tag_mutability="IMMUTABLE",  # the mirrored tag is what was reviewed; it cannot move
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=self.args.key_arn
-                )
-            ],
-            tags=self._tagged("router", "image"),
-            opts=self._child(),
-        )
+        name = self.plan.name("router", "image")
+        return mirror_repository(name, image, self.args.key_arn, self._tagged("router", "image"), self)
 
     # --- secrets: frontier keys and the master key, readable by the execution role only ---------------
 
@@ -252,6 +249,29 @@ class Router(pulumi.ComponentResource):
             force_destroy=True,  # it only ever holds what the plan generated
         )
         self.config_bucket = bucket = store.bucket
+        if args.access_log_bucket is not None:
+            access_logging(
+                plan.name("router-config"), bucket, args.access_log_bucket, plan.access_log_prefix, self
+            )
+        # Each deploy replaces the objects; the replaced versions expire a month later.
+        aws.s3.BucketLifecycleConfiguration(
+            plan.name("router-config", "lifecycle"),
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-replaced-config",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=CONFIG_VERSIONS_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=self._child([store.versioning]),
+        )
 
         def bucket_policy(a: list[str]) -> str:
             return _policy(
@@ -486,6 +506,12 @@ class Router(pulumi.ComponentResource):
             "essential": True,
             "command": list(plan.command),
             "portMappings": [{"containerPort": ROUTER_PORT, "protocol": "tcp", "name": "http"}],
+            # Nothing in the image can be changed at run time; only the planned task volumes are writable.
+            "readonlyRootFilesystem": True,
+            "mountPoints": [
+                {"sourceVolume": _volume(path), "containerPath": path, "readOnly": False}
+                for path in plan.writable_paths
+            ],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": [{"name": env, "valueFrom": arn} for env, arn in sorted(injected.items())],
             "healthCheck": {
@@ -524,6 +550,8 @@ class Router(pulumi.ComponentResource):
             ),
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
+            # Fargate task storage, private to the task and gone with it.
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=_volume(path)) for path in plan.writable_paths],
             container_definitions=pulumi.Output.json_dumps([container]),
             tags=self._tagged("router"),
             opts=self._child([*objects]),

@@ -43,7 +43,7 @@ class VllmService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(plan.tags)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
-        self.image = account.apply(lambda a: plan.image.uri(a, plan.region))
+        self.image = account.apply(plan.image.uri)
 
         def encode(bucket: str, image: str) -> str:
             node = cloud_init.NodeSpec(

@@ -8,9 +8,9 @@ NVIDIA container toolkit, the AWS CLI and the SSM agent. What the node does, and
 from the internet:
 - weights: `aws s3 sync s3://<bucket>/models/<model>/` through the VPC's S3 gateway endpoint, on
   every boot (a systemd oneshot), so a warm-pool instance stopped mid-download resumes where it was;
-- image: the pinned vLLM OpenAI-compatible image, from Docker Hub through NAT, or — `egress: none` —
-  from the stack account's ECR repository `vllm/vllm-openai` (mirror it there before `pulumi up`;
-  `vllm_image` names it) through the ECR interface endpoints;
+- image: the pinned vLLM OpenAI-compatible image from the stack's own ECR mirror `<stack>/vllm-openai`
+  (`inferplan.images.vllm_image`; copied there once, docs/security.md) through the ECR interface
+  endpoints, whatever the stack's egress: the nodes' security group opens no internet;
 - metrics: the CloudWatch agent (installed from AWS's regional agent bucket through the same S3
   endpoint when the AMI lacks it) scrapes vLLM's Prometheus `/metrics` and publishes them as EMF to
   METRIC_NAMESPACE with one dimension, the Auto Scaling group, which target tracking reads;
@@ -71,13 +71,6 @@ def weights_prefix(model: str) -> str:
 def group_name(name_prefix: str, pool: str) -> str:
     """Physical name of a pool's Auto Scaling group (the metric dimension and the alarm use it)."""
     return f"{name_prefix}-{pool}-asg"
-
-
-def vllm_image(egress: bool, account: str, region: str) -> str:
-    """Docker Hub when the VPC has egress; else the mirror in this account's ECR (same repository name)."""
-    if egress:
-        return f"{VLLM_REPOSITORY}:{VLLM_TAG}"
-    return f"{ecr_registry(account, region)}/{VLLM_REPOSITORY}:{VLLM_TAG}"
 
 
 def ecr_registry(account: str, region: str) -> str:

@@ -45,6 +45,7 @@ DEFAULT_SCOPE_PREFIX = "inferplan/"  # a Cognito-style `<resource server>/<scope
 # `timeout_worker_healthcheck` (default 5 s); a LiteLLM worker still importing under CPU contention can
 # miss that, and the task then restarts its workers forever (seen with 4 workers on 2 busy vCPUs).
 WORKER_HEALTHCHECK_TIMEOUT_S = 60
+WRITABLE_TMP = "/tmp"
 
 
 Pairs = tuple[tuple[str, str], ...]
@@ -94,6 +95,10 @@ class RouterPlan:
     frontier_secrets: FrontierSecretsPlan | None
     bedrock_models: tuple[str, ...]  # Bedrock model ids the task role may invoke
     command: tuple[str, ...]  # the container's command (the image's entrypoint runs `litellm`)
+    # The container's root filesystem is read-only; these paths are task volumes it may write (LiteLLM
+    # downloads its admission check to a temporary file; Python's tempfile uses /tmp).
+    writable_paths: tuple[str, ...] = (WRITABLE_TMP,)
+    access_log_prefix: str = ""  # the config bucket's server access logs in the stack's access-log bucket
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -229,6 +234,7 @@ def plan_front_door(stack: str, platform: Platform, catalog: Catalog) -> FrontDo
             )
         ),
         command=router_command(sizing.workers_per_task),
+        access_log_prefix=names.access_log_prefix(names.ROUTER_CONFIG_BUCKET),
     )
     allowed = set(config.aliases)
     gateway_spec = platform.gateway

@@ -13,6 +13,11 @@ once with the documented copy step (docs/front-door.md) — chosen over an ECR p
 because ghcr.io caches need a GitHub token stored in the account, a cache re-syncs mutable upstream tags
 into a regulated stack without review, and the first pull through a cache needs `ecr:CreateRepository`
 and `ecr:BatchImportUpstreamImage` on the task's execution role.
+
+The GPU nodes' vLLM image is always such a mirror, `<stack>/vllm-openai`, whatever the stack's egress:
+the nodes reach no internet (their security group opens only the VPC's endpoints and the S3 prefix
+list), so they pull through the ECR endpoints. The same reasons rule out a pull-through cache, plus
+one of Docker Hub's own: its cache rule needs Docker Hub credentials stored in Secrets Manager.
 """
 
 from __future__ import annotations
@@ -107,13 +112,20 @@ def router_image(stack: str, region: str, image: str | None, registry: str) -> I
     return image_from_uri(LITELLM_IMAGE)
 
 
-def vllm_image(egress: bool, region: str) -> ImagePlan:
-    """The image `cloud_init.vllm_image` makes the GPU nodes pull (Docker Hub, or this account's ECR)."""
-    if egress:
-        return image_from_uri(f"{cloud_init.VLLM_REPOSITORY}:{cloud_init.VLLM_TAG}")
+VLLM_UPSTREAM = f"{DOCKER_HUB}/{cloud_init.VLLM_REPOSITORY}:{cloud_init.VLLM_TAG}"
+
+
+def vllm_mirror_repository(stack: str) -> str:
+    """The ECR repository a stack creates for the GPU nodes' vLLM image."""
+    return f"{stack}/vllm-openai"
+
+
+def vllm_image(stack: str, region: str) -> ImagePlan:
+    """What the GPU nodes pull: the pinned vLLM release, mirrored into this account's ECR in `region`."""
     return ImagePlan(
         host="",
-        repository=cloud_init.VLLM_REPOSITORY,
+        repository=vllm_mirror_repository(stack),
         reference=f":{cloud_init.VLLM_TAG}",
         ecr_region=region,
+        mirror_of=VLLM_UPSTREAM,
     )

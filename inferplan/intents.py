@@ -12,10 +12,21 @@ registers under mocks: any drift fails it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from inferplan import names
-from inferplan.plan import LOG_RETENTION_DAYS, LogGroupPlan, ModelStorePlan, NetworkPlan, Plan, PoolPlan, Tags
+from inferplan.perimeter import PLANNED
+from inferplan.plan import (
+    LOG_RETENTION_DAYS,
+    AccessLogPlan,
+    LogGroupPlan,
+    ModelStorePlan,
+    NetworkPlan,
+    Plan,
+    PoolPlan,
+    Tags,
+)
 from inferplan.resources import ResourceRecord
 
 ASG = "aws:autoscaling/group:Group"
@@ -106,6 +117,7 @@ def network_intents(net: NetworkPlan) -> tuple[ResourceRecord, ...]:
                 "serviceName": f"com.amazonaws.{net.region}.{service}",
                 "vpcEndpointType": "Interface",
                 "subnetIds": subnet_ids,
+                "policy": json.dumps(net.endpoint_policy(service).document(PLANNED)),
                 "tags": tags,
             },
         )
@@ -115,19 +127,31 @@ def network_intents(net: NetworkPlan) -> tuple[ResourceRecord, ...]:
         ResourceRecord(
             "aws:ec2/vpcEndpoint:VpcEndpoint",
             names.physical(prefix, service, "gateway-endpoint"),
-            {"serviceName": f"com.amazonaws.{net.region}.{service}", "vpcEndpointType": "Gateway"},
+            {
+                "serviceName": f"com.amazonaws.{net.region}.{service}",
+                "vpcEndpointType": "Gateway",
+                "policy": json.dumps(net.endpoint_policy(service).document(PLANNED)),
+            },
         )
         for service in net.gateway_endpoints
     ]
+    if net.flow_logs is not None:
+        records.append(log_group_intent(net.flow_logs))
     return tuple(records)
 
 
-def store_intents(store: ModelStorePlan) -> tuple[ResourceRecord, ...]:
+def store_intents(store: ModelStorePlan, logs: AccessLogPlan) -> tuple[ResourceRecord, ...]:
+    """The weights bucket and the access-log bucket (priced by what they hold)."""
     return (
         ResourceRecord(
             "aws:s3/bucket:Bucket",
             names.physical(store.resource_prefix, store.bucket_purpose),
             {"tags": dict(store.tags)},
+        ),
+        ResourceRecord(
+            "aws:s3/bucket:Bucket",
+            names.physical(logs.resource_prefix, logs.bucket_purpose),
+            {"tags": dict(logs.tags)},
         ),
     )
 
@@ -210,6 +234,6 @@ def resource_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
     return (
         *network_intents(plan.network),
         *edge_intents(plan),
-        *store_intents(plan.store),
+        *store_intents(plan.store, plan.access_logs),
         *(record for pool in plan.pools for record in pool_intents(pool)),
     )

@@ -10,6 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 
+# Purposes of the stack's buckets: each is `<stack>-<purpose>-<account>` (`bucket_name`).
+MODELS_BUCKET = "models"
+ROUTER_CONFIG_BUCKET = "router-config"
+ACCESS_LOGS_BUCKET = "access-logs"
+
 
 def physical(stack: str, *parts: str) -> str:
     """`prod-eu-h100-asg`: the stack name, then the parts."""
@@ -35,6 +40,11 @@ def group_name(stack: str, pool: str) -> str:
 def node_role_name(stack: str, pool: str) -> str:
     """IAM role of a pool's nodes; the model store's bucket policy names it before it exists."""
     return physical(stack, pool, "node")
+
+
+def access_log_prefix(purpose: str) -> str:
+    """Where the server access logs of the stack's `<purpose>` bucket land in its access-log bucket."""
+    return f"s3/{purpose}/"
 
 
 def fit_name(name: str, limit: int) -> str:

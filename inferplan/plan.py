@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Literal
 from inferplan import names
 from inferplan.catalog import Catalog
 from inferplan.decide.types import Decision
+from inferplan.perimeter import EndpointPolicyPlan
 from inferplan.pricebook import PriceBook
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform, Purchase, Sensitivity
 
 if TYPE_CHECKING:
     from inferplan.front_door import FrontDoorPlan
+    from inferplan.images import ImagePlan
 
 # Services the nodes and the router call without internet access (egress: none) or without paying
 # NAT data charges (egress: nat): SSM for shell-less access, CloudWatch for logs and the agent's
@@ -40,7 +42,9 @@ SECRETS_ENDPOINT = "secretsmanager"
 # A warm-pool node completes its launch lifecycle hook once its weights are local (Auto Scaling API).
 AUTOSCALING_ENDPOINT = "autoscaling"
 SCHEMA = "inferplan.plan/v1"
-LOG_RETENTION_DAYS = 30  # every log group of a stack (gateway, router, pools)
+# Every log group of a stack (gateway, router, pools, flow logs) and the access-log bucket: a year of
+# evidence, what security reviews ask for (Checkov CKV_AWS_338). Ingestion is priced; storage is small.
+LOG_RETENTION_DAYS = 365
 
 # How traffic finds its way (one internal ALB, two listeners):
 #   API Gateway --VPC link--> ALB :ROUTER_LISTENER_PORT --> router tasks (LiteLLM on ROUTER_PORT)
@@ -80,10 +84,16 @@ class NetworkPlan:
     nat_gateways: int  # 0 when egress is none; one per AZ in prod, one shared elsewhere
     interface_endpoints: tuple[str, ...]
     gateway_endpoints: tuple[str, ...] = ("s3",)
+    endpoint_policies: tuple[EndpointPolicyPlan, ...] = ()  # one per endpoint service
+    flow_logs: LogGroupPlan | None = None  # where the VPC's flow logs go (KMS-encrypted)
+    flow_log_role_name: str = ""  # the role VPC Flow Logs assumes to write them
 
     @property
     def egress(self) -> bool:
         return self.nat_gateways > 0
+
+    def endpoint_policy(self, service: str) -> EndpointPolicyPlan:
+        return next(p for p in self.endpoint_policies if p.service == service)
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,7 @@ class PoolPlan:
     role_name: str  # the nodes' IAM role (the model store's policy names it)
     log_group: LogGroupPlan
     tags: Tags  # of every pool resource, propagated to the instances
+    vpc_cidr: str  # the only addresses the nodes may reach besides S3 (the VPC's interface endpoints)
     purchase: Purchase = "on_demand"  # how its min_nodes are paid for (tagged inferplan:purchase otherwise)
 
     @property
@@ -181,26 +192,12 @@ class PoolPlan:
 
 
 @dataclass(frozen=True)
-class ImageRef:
-    """A container image: on a public registry, or mirrored in the stack account's ECR."""
-
-    repository: str  # e.g. vllm/vllm-openai
-    tag: str
-    in_ecr: bool  # the account id is known only at deploy time, so the registry is resolved then
-
-    def uri(self, account: str, region: str) -> str:
-        if not self.in_ecr:
-            return f"{self.repository}:{self.tag}"
-        return f"{account}.dkr.ecr.{region}.amazonaws.com/{self.repository}:{self.tag}"
-
-
-@dataclass(frozen=True)
 class ServicePlan:
     """What serves one model: its nodes' image and start-up, its target group and ALB rule."""
 
     model: ModelPlan
     region: str
-    image: ImageRef
+    image: ImagePlan  # the stack's ECR mirror of the pinned vLLM release
     group_name: str  # of the pool that runs it
     log_group_name: str  # of that pool
     lifecycle_hook: str | None  # a warm pool's launch hook the node completes once its weights are local
@@ -240,6 +237,27 @@ class LoadBalancerPlan:
     name: str  # fits AWS's 32 characters
     vpc_cidr: str
     tags: Tags
+    deletion_protection: bool = False  # prod: a `pulumi destroy` cannot take the front door by accident
+    access_log_prefix: str = ""  # its access logs' prefix in the access-log bucket ("" : no access logs)
+
+
+@dataclass(frozen=True)
+class AccessLogPlan:
+    """The stack's evidence bucket: the ALB's access logs and the S3 server access logs of the stack's
+    other buckets, each under its own prefix; SSE-S3 (the only encryption ALB log delivery supports),
+    TLS only, public access blocked, expiring after `expiry_days`."""
+
+    resource_prefix: str
+    bucket_purpose: str  # the bucket is `<stack>-<purpose>-<account>`
+    expiry_days: int
+    alb_prefix: str  # ALB logs land under `<alb_prefix>/AWSLogs/<account>/`
+    logged_buckets: tuple[str, ...]  # purposes of the buckets whose server access logs land here
+    elb_account: str | None  # the region's Elastic Load Balancing account; None: its service principal
+    tags: Tags
+
+    def s3_prefix(self, purpose: str) -> str:
+        """Where one bucket's server access logs land."""
+        return names.access_log_prefix(purpose)
 
 
 @dataclass(frozen=True)
@@ -251,7 +269,9 @@ class ModelStorePlan:
     reader_role_names: tuple[str, ...]
     weights_gib: float  # the served models' checkpoints as published (what the bucket holds)
     tags: Tags
+    # Who may assume the weights-admin role (`model_store.admins`); empty: the deployer's own principal.
     admin_principal_arns: tuple[str, ...] = field(default=())
+    access_log_prefix: str = ""  # its server access logs' prefix in the access-log bucket
 
 
 @dataclass(frozen=True)
@@ -272,9 +292,11 @@ class Plan:
     load_balancer: LoadBalancerPlan
     store: ModelStorePlan
     front_door: FrontDoorPlan  # gateway routes, router task, config and secrets (inferplan.front_door)
+    access_logs: AccessLogPlan  # where the ALB and the stack's buckets log their requests
     models: tuple[ModelPlan, ...] = ()  # sizing of every served model (inferplan.sizing)
     pools: tuple[PoolPlan, ...] = ()  # every GPU pool with its shape and bounds resolved
     services: tuple[ServicePlan, ...] = ()  # per served model: image, start-up, ALB rule
+    vllm_image: ImagePlan | None = None  # the vLLM mirror repository the stack creates (None: no model)
     intents: tuple[ResourceRecord, ...] = ()  # the cost-relevant resources the program will register
 
     @property

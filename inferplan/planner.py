@@ -12,13 +12,15 @@ import ipaddress
 from dataclasses import replace
 from typing import Literal
 
-from inferplan import cloud_init, names
+from inferplan import cloud_init, names, perimeter
 from inferplan.catalog import Catalog, builtin_catalog
 from inferplan.cost.buy import buy_problems
 from inferplan.cost.pricing import PURCHASE_TAG, PricingContext, price_record
 from inferplan.decide.decision import decide, resolve
 from inferplan.errors import SpecInputError, SpecInputErrors
+from inferplan.evidence import ALB_LOG_PREFIX, plan_access_logs
 from inferplan.front_door import plan_front_door
+from inferplan.images import ECR_HOST, ImagePlan, vllm_image
 from inferplan.intents import pool_intents, resource_intents
 from inferplan.plan import (
     AUTOSCALING_ENDPOINT,
@@ -26,7 +28,6 @@ from inferplan.plan import (
     NODE_INTERFACE_ENDPOINTS,
     SECRETS_ENDPOINT,
     BudgetPlan,
-    ImageRef,
     KeyPlan,
     LoadBalancerPlan,
     LogGroupPlan,
@@ -51,7 +52,9 @@ from inferplan.spec import AUTO, Platform, Pool, subnet_prefix
 ROOT_VOLUME_IOPS = 4000
 ROOT_VOLUME_THROUGHPUT_MB_S = 1000  # gp3's maximum
 TARGET_GROUP_NAME_LIMIT = 32  # AWS: target group and load balancer names
-MODEL_BUCKET_PURPOSE = "models"
+MODEL_BUCKET_PURPOSE = names.MODELS_BUCKET
+IAM_NAME_LIMIT = 64
+GATEWAY_ENDPOINTS = ("s3",)  # free, and S3 is where weights, image layers and the router config live
 
 
 def log_group(stack: str, what: str, tags: Tags) -> LogGroupPlan:
@@ -64,8 +67,9 @@ def log_group(stack: str, what: str, tags: Tags) -> LogGroupPlan:
     )
 
 
-def plan_network(stack: str, platform: Platform) -> NetworkPlan:
-    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT."""
+def plan_network(stack: str, platform: Platform, router_image: ImagePlan | None = None) -> NetworkPlan:
+    """Carve the VPC block into equal subnets: private ones first, then public ones for NAT; every
+    endpoint's policy (inferplan.perimeter) and where the flow logs go."""
     net = platform.network
     vpc = ipaddress.IPv4Network(net.cidr)
     blocks = list(vpc.subnets(new_prefix=subnet_prefix(vpc.prefixlen)))
@@ -86,7 +90,28 @@ def plan_network(stack: str, platform: Platform) -> NetworkPlan:
         public_subnets=tuple(str(b) for b in blocks[azs : 2 * azs]) if nat else (),
         nat_gateways=(azs if platform.environment == "prod" else 1) if nat else 0,
         interface_endpoints=endpoints,
+        gateway_endpoints=GATEWAY_ENDPOINTS,
+        endpoint_policies=perimeter.endpoint_policies(
+            stack,
+            platform.region,
+            (*endpoints, *GATEWAY_ENDPOINTS),
+            buckets=(names.MODELS_BUCKET, names.ROUTER_CONFIG_BUCKET),
+            repositories=perimeter.stack_repositories(
+                stack, platform.region, image_repositories(router_image, platform.region)
+            ),
+        ),
+        flow_logs=log_group(stack, "vpc-flow", names.component_tags(stack, platform.environment, "network")),
+        flow_log_role_name=names.fit_name(names.physical(stack, "vpc-flow-logs"), IAM_NAME_LIMIT),
     )
+
+
+def image_repositories(image: ImagePlan | None, region: str) -> tuple[str, ...]:
+    """The ECR repository (ARN template) of an image the VPC pulls through its endpoints, if any."""
+    if image is None or not image.is_ecr or image.ecr_region != region:
+        return ()
+    match = ECR_HOST.match(image.host)
+    account = match.group(1) if match else "{account}"
+    return (f"arn:{{partition}}:ecr:{region}:{account}:repository/{image.repository}",)
 
 
 def plan_routes(platform: Platform) -> tuple[Route, ...]:
@@ -147,6 +172,7 @@ def pool_plan(stack: str, platform: Platform, spec: Pool, sizing: PoolSizing) ->
         log_group=log_group(stack, spec.name, tags),
         tags=tags,
         purchase=spec.purchase,
+        vpc_cidr=platform.network.cidr,
     )
 
 
@@ -169,8 +195,7 @@ def plan_services(
     stack: str, platform: Platform, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...]
 ) -> tuple[ServicePlan, ...]:
     by_name = {p.name: p for p in pools}
-    egress = platform.network.egress == "nat"
-    image = ImageRef(cloud_init.VLLM_REPOSITORY, cloud_init.VLLM_TAG, in_ecr=not egress)
+    image = vllm_image(stack, platform.region)
     return tuple(
         ServicePlan(
             model=model,
@@ -212,6 +237,8 @@ def plan_store(
         # The bucket holds each model's checkpoint as published, not the in-GPU (quantized) weights.
         weights_gib=sum(checkpoint_gib(catalog.models[m]) for m in sorted({m.model_id for m in models})),
         tags=names.component_tags(stack, platform.environment, "model-store"),
+        admin_principal_arns=tuple(platform.model_store.admins),
+        access_log_prefix=names.access_log_prefix(MODEL_BUCKET_PURPOSE),
     )
 
 
@@ -256,6 +283,7 @@ def build_plan(
     ]
     if unpriced:  # no number without a price: every missing one at once, each at its field
         raise SpecInputErrors(tuple(unpriced))
+    front_door = plan_front_door(stack, resolved, merged)
     return resize(
         Plan(
             stack=stack,
@@ -263,7 +291,7 @@ def build_plan(
             decision=decision,
             platform=resolved,
             catalog=merged,
-            network=plan_network(stack, resolved),
+            network=plan_network(stack, resolved, front_door.router.image),
             routes=plan_routes(resolved),
             prices=book,
             budget=plan_budget(stack, platform),
@@ -278,9 +306,14 @@ def build_plan(
                 name=names.fit_name(names.physical(stack, "alb"), TARGET_GROUP_NAME_LIMIT),
                 vpc_cidr=platform.network.cidr,
                 tags=names.component_tags(stack, platform.environment, "load-balancer"),
+                deletion_protection=platform.environment == "prod",
+                access_log_prefix=ALB_LOG_PREFIX,
             ),
             store=plan_store(stack, platform, merged, models),
-            front_door=plan_front_door(stack, resolved, merged),
+            front_door=front_door,
+            access_logs=plan_access_logs(
+                stack, platform.region, names.component_tags(stack, platform.environment, "access-logs")
+            ),
         ),
         models,
         pools,
@@ -344,6 +377,7 @@ def resize(plan: Plan, models: tuple[ModelPlan, ...], pools: tuple[PoolPlan, ...
         models=models,
         pools=pools,
         services=plan_services(plan.stack, plan.platform, models, pools),
+        vllm_image=vllm_image(plan.stack, plan.region) if models else None,
         store=plan_store(plan.stack, plan.platform, plan.catalog, models),
     )
     return replace(sized, intents=resource_intents(sized))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from inferplan.catalog import CatalogOverrides, Precision
 
@@ -477,6 +478,32 @@ class CostSettings(Strict):
     )
 
 
+# An IAM role or user ARN: what may assume the weights-admin role. Not the account root (`:root`), which
+# would let every principal of the account with sts:AssumeRole in, and no wildcard (trust policies take none).
+IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+
+
+def _iam_principal(arn: str) -> str:
+    if not IAM_PRINCIPAL.fullmatch(arn):
+        raise ValueError(
+            "not an IAM role or user ARN (arn:aws:iam::<account>:role/<name>); "
+            "the account root and wildcards are not allowed"
+        )
+    return arn
+
+
+IamPrincipal = Annotated[str, AfterValidator(_iam_principal)]
+
+
+class ModelStoreSettings(Strict):
+    admins: tuple[IamPrincipal, ...] = Field(
+        default=(),
+        max_length=20,
+        description="IAM role or user ARNs that may assume the weights-admin role (upload weights); "
+        "default: the principal that runs `pulumi up`. Never the account root.",
+    )
+
+
 class RouterSettings(Strict):
     tasks: int | None = Field(
         default=None,
@@ -549,6 +576,9 @@ class Platform(Strict):
     policy: PolicySettings = Field(default=PolicySettings(), description="Waivers.")
     cost: CostSettings = Field(default=CostSettings(), description="Cost settings and price overrides.")
     router: RouterSettings = Field(default=RouterSettings(), description="The LiteLLM router.")
+    model_store: ModelStoreSettings = Field(
+        default=ModelStoreSettings(), description="The weights bucket: who may upload weights."
+    )
     sizing: SizingSettings = Field(
         default=SizingSettings(), description="How cautiously throughput predictions size the pools."
     )

@@ -73,6 +73,8 @@ class _Mocks(pulumi.runtime.Mocks):
             state.setdefault("apiEndpoint", f"https://{args.name}.execute-api.{self.region}.amazonaws.com")
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state.setdefault("latestVersion", 1)  # the first version, as EC2 numbers them
+        if args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and args.inputs.get("vpcEndpointType") == "Gateway":
+            state.setdefault("prefixListId", f"pl-{args.name}")  # the service's managed prefix list
         if args.typ == "aws:s3/bucket:Bucket":
             state.setdefault("bucket", args.inputs.get("bucket") or args.name)
         return ident, state

@@ -41,13 +41,14 @@ from inferplan.resources import ResourceRecord
 from inferplan.rules import RULES, Finding, Limits, limits_for
 from inferplan.rules.autoscaler import ASG, autoscaler_bounded, autoscaler_capacity, pools_from_records
 from inferplan.rules.budget import budget_expected, budget_worst_case
+from inferplan.rules.endpoints import endpoint_policies
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.images import image_reachable
 from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, region_checks, residency_dataflow, residency_region
 from inferplan.rules.routes import route_cost
 from inferplan.rules.secrets import secrets_encrypted
-from inferplan.rules.waivers import apply_waivers
+from inferplan.rules.waivers import WAIVABLE, Allowance, allowance, apply_waivers
 from inferplan.spec import Platform, Residency
 from inferplan.stackfile import SpecErrors, load_stack, stack_file
 
@@ -61,30 +62,38 @@ REGIONS_SCHEMA: dict[str, Any] = {
     "minItems": 1,
     "description": "Regions data may be processed in; intersected with the stack's residency.allowed_regions.",
 }
+WAIVABLE_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "boolean", "const": True},
+        {
+            "type": "object",
+            "properties": {"max_days": {"type": "integer", "minimum": 1, "maximum": 3650}},
+            "additionalProperties": False,
+        },
+    ],
+    "description": "Stacks may waive this rule in their own file, for at most max_days (default 90) from "
+    "the day of the preview; a residency or security rule cannot be waived without this.",
+}
+CAPS: dict[str, dict[str, dict[str, Any]]] = {
+    "budget-expected": {
+        "monthly_usd": {"type": "number", "exclusiveMinimum": 0, "description": "Cap on the expected month."}
+    },
+    "budget-worst-case": {
+        "hard_cap_usd": {"type": "number", "exclusiveMinimum": 0, "description": "Cap on the worst month."}
+    },
+    "autoscaler-bounded": {
+        "max_nodes_per_pool": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Ceiling of every pool's maxSize.",
+        }
+    },
+    "residency-region": {"allowed_regions": REGIONS_SCHEMA},
+    "residency-dataflow": {"allowed_regions": REGIONS_SCHEMA},
+}
+# Every policy takes `waivable` (the organisation's waiver allowance); some take caps too.
 CONFIG_SCHEMAS: dict[str, PolicyConfigSchema] = {
-    "budget-expected": PolicyConfigSchema(
-        {
-            "monthly_usd": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "description": "Cap on the expected month.",
-            }
-        }
-    ),
-    "budget-worst-case": PolicyConfigSchema(
-        {"hard_cap_usd": {"type": "number", "exclusiveMinimum": 0, "description": "Cap on the worst month."}}
-    ),
-    "autoscaler-bounded": PolicyConfigSchema(
-        {
-            "max_nodes_per_pool": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Ceiling of every pool's maxSize.",
-            }
-        }
-    ),
-    "residency-region": PolicyConfigSchema({"allowed_regions": REGIONS_SCHEMA}),
-    "residency-dataflow": PolicyConfigSchema({"allowed_regions": REGIONS_SCHEMA}),
+    rule: PolicyConfigSchema({**CAPS.get(rule, {}), WAIVABLE: WAIVABLE_SCHEMA}) for rule in RULES
 }
 
 
@@ -193,16 +202,24 @@ def _limits(context: StackContext, config: Mapping[str, Any]) -> Limits:
     return base.tightened(config)
 
 
+def allowed_by(rule: str, config: Mapping[str, Any]) -> dict[str, Allowance]:
+    """The organisation's allowance for the policy's own rule, from its pack config entry."""
+    found = allowance(config)
+    return {rule: found} if found is not None else {}
+
+
 def report(
     findings: Iterable[Finding],
     context: StackContext,
     report_violation: ReportViolation,
     urns: Mapping[str, str] | None = None,
+    allowed: Mapping[str, Allowance] | None = None,
 ) -> None:
-    """Report every failure nobody waived (waivers from the stack's spec), on its resource when it has one."""
+    """Report every failure nobody waived (waivers from the stack's spec, as far as the organisation's
+    config allows them), on its resource when it has one."""
     items = tuple(findings)
     if context.plan is not None:
-        items = apply_waivers(items, context.plan.platform.policy.waivers)
+        items = apply_waivers(items, context.plan.platform.policy.waivers, allowed=allowed)
     for item in items:
         if item.status == "fail" and not item.waived:
             urn = (urns or {}).get(item.subject)
@@ -218,7 +235,13 @@ def _resource_policy(
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         context = source()
         record = record_of(args.resource_type, args.name, args.props)
-        report(check(record, context, _limits(context, args.get_config())), context, report_violation)
+        config = args.get_config()
+        report(
+            check(record, context, _limits(context, config)),
+            context,
+            report_violation,
+            allowed=allowed_by(rule, config),
+        )
 
     return ResourceValidationPolicy(
         name=rule,
@@ -245,11 +268,13 @@ def _stack_policy(
         urns = {r.name: r.urn for r in args.resources}
         # Pool findings name the pool; point them at its Auto Scaling group.
         urns.update({r.tag("inferplan:pool") or r.name: urns[r.name] for r in records if r.type == ASG})
+        config = args.get_config()
         report(
-            check(records, context, _limits(context, args.get_config()), args),
+            check(records, context, _limits(context, config), args),
             context,
             report_violation,
             urns,
+            allowed=allowed_by(rule, config),
         )
 
     return StackValidationPolicy(
@@ -387,6 +412,10 @@ def _secrets_encrypted(record: ResourceRecord, context: StackContext, limits: Li
     return secrets_encrypted([record], limits.stack)
 
 
+def _endpoint_policies(record: ResourceRecord, context: StackContext, limits: Limits) -> Iterable[Finding]:
+    return endpoint_policies([record], limits.stack)
+
+
 DESCRIPTIONS = {
     "budget-expected": "Expected monthly cost stays within the budget (budget.monthly_usd or monthly_usd).",
     "budget-worst-case": "Worst-case month (pools at maxSize, frontier at its caps) stays within the hard cap.",
@@ -401,6 +430,7 @@ DESCRIPTIONS = {
     "secrets-encrypted": "Every secret is encrypted with a customer-managed KMS key.",
     "route-cost": "A declared route costs no more than the cheapest option the workload's rules allow.",
     "image-reachable": "Every container image (router, vLLM) can be pulled over the stack's own network.",
+    "endpoint-policies": "Every VPC endpoint has a policy limited to this account's principals and resources.",
 }
 
 
@@ -421,7 +451,11 @@ def build_policies(
         "route-cost": _route_cost,
         "image-reachable": _image_reachable,
     }
-    resource_checks = {"network-private": _network_private, "secrets-encrypted": _secrets_encrypted}
+    resource_checks = {
+        "network-private": _network_private,
+        "secrets-encrypted": _secrets_encrypted,
+        "endpoint-policies": _endpoint_policies,
+    }
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
     for rule in RULES:
         if rule in resource_checks:

@@ -12,6 +12,7 @@ import yaml
 
 from inferplan import cloud_init
 from inferplan.cloud_init import NodeSpec, user_data
+from inferplan.images import vllm_image
 from inferplan.plan import VLLM_PORT, ModelPlan
 from tests.components.recorded import contains_run, plan_of
 from tests.conftest import EXAMPLE_STACKS
@@ -41,8 +42,9 @@ NODE = NodeSpec(
     region="eu-central-1",
     group="prod-eu-h100-asg",
     log_group="/inferplan/prod-eu/h100",
-    image=cloud_init.vllm_image(True, "123456789012", "eu-central-1"),
+    image=vllm_image("prod-eu", "eu-central-1").uri("123456789012"),
 )
+DOCKER_HUB_IMAGE = f"{cloud_init.VLLM_REPOSITORY}:{cloud_init.VLLM_TAG}"  # what the nodes never pull
 
 
 def parse(text):
@@ -79,7 +81,7 @@ def test_vllm_runs_the_pinned_image_with_the_planned_arguments_offline_on_the_ta
     command = command_of(parse(user_data(MODEL, NODE)))
     assert command[:2] == ["/usr/bin/docker", "run"]
     serve = command.index("serve")
-    assert command[serve - 1] == f"vllm/vllm-openai:{cloud_init.VLLM_TAG}"
+    assert command[serve - 1] == NODE.image  # the pinned release, from the stack's mirror
     assert command[serve - 3 : serve - 1] == ["--entrypoint", "vllm"]
     assert contains_run(command, MODEL.vllm_args)
     assert command[serve + 1] == f"/models/{MODEL.name}"
@@ -135,7 +137,7 @@ def test_weights_come_from_the_models_prefix_in_the_stack_bucket_on_every_boot()
 
 
 def test_nothing_is_fetched_from_the_internet():
-    for image in (NODE.image, cloud_init.vllm_image(False, "123456789012", "eu-central-1")):
+    for image in (NODE.image,):
         text = user_data(MODEL, dataclasses.replace(NODE, image=image))
         urls = set(re.findall(r"https?://[^\s\"')]+", text))
         assert all(url.startswith("http://169.254.169.254/") for url in urls), urls  # IMDS only
@@ -143,17 +145,19 @@ def test_nothing_is_fetched_from_the_internet():
             assert word not in text
 
 
-def test_egress_none_pulls_the_image_from_this_accounts_ecr_after_logging_in():
-    image = cloud_init.vllm_image(False, "123456789012", "eu-central-1")
-    assert image == f"123456789012.dkr.ecr.eu-central-1.amazonaws.com/vllm/vllm-openai:{cloud_init.VLLM_TAG}"
-    assert cloud_init.ecr_repository(image) == ("123456789012", "eu-central-1", "vllm/vllm-openai")
-    assert cloud_init.ecr_repository(NODE.image) is None
-    prepare = file_of(
-        parse(user_data(MODEL, dataclasses.replace(NODE, image=image))), f"{cloud_init.BIN_DIR}/prepare.sh"
+def test_the_node_pulls_the_stack_s_ecr_mirror_after_logging_in():
+    image = NODE.image
+    assert (
+        image == f"123456789012.dkr.ecr.eu-central-1.amazonaws.com/prod-eu/vllm-openai:{cloud_init.VLLM_TAG}"
     )
+    assert cloud_init.ecr_repository(image) == ("123456789012", "eu-central-1", "prod-eu/vllm-openai")
+    assert cloud_init.ecr_repository(DOCKER_HUB_IMAGE) is None
+    prepare = file_of(parse(user_data(MODEL, NODE)), f"{cloud_init.BIN_DIR}/prepare.sh")
     assert "aws ecr get-login-password --region eu-central-1 | docker login" in prepare
+    # An image outside ECR would need no login (and is refused by image-reachable before it gets here).
     assert "ecr get-login-password" not in file_of(
-        parse(user_data(MODEL, NODE)), f"{cloud_init.BIN_DIR}/prepare.sh"
+        parse(user_data(MODEL, dataclasses.replace(NODE, image=DOCKER_HUB_IMAGE))),
+        f"{cloud_init.BIN_DIR}/prepare.sh",
     )
 
 

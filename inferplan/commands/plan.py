@@ -15,6 +15,8 @@ from typing import Any
 from inferplan.cost import estimate
 from inferplan.errors import EXIT_OK, EXIT_POLICY, SpecInputError, SpecInputErrors, UserError
 from inferplan.planner import build_plan
+from inferplan.policy_config import ENV as POLICY_CONFIG_ENV
+from inferplan.policy_config import PolicyConfig, from_environment, load_policy_config
 from inferplan.preflight.prices_cache import USE_ENV, PriceCache, add_cache_argument, requested_cache
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.report.resources import ordered
@@ -42,6 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what-if: change one spec value before validation (repeatable; the stack file is unchanged), "
         "e.g. --set workloads[lead-scoring].calls_per_day=1e6 --set pools[h100].max_nodes=4",
     )
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="the organisation's policy config (the JSON the CrossGuard pack takes as --policy-pack-config): "
+        "which residency and security rules a stack may waive, and for how long "
+        f"(default: ${POLICY_CONFIG_ENV}, else none)",
+    )
     add_cache_argument(parser)
 
 
@@ -54,7 +64,11 @@ class Program:
 
 
 def record_resources(
-    stack: str, root: Path, config: Mapping[str, Any] | None = None, cache: PriceCache | None = None
+    stack: str,
+    root: Path,
+    config: Mapping[str, Any] | None = None,
+    cache: PriceCache | None = None,
+    policy: PolicyConfig | None = None,
 ) -> Program:
     """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi).
 
@@ -68,6 +82,9 @@ def record_resources(
     env.pop(USE_ENV, None)
     if cache is not None:  # the program prices with the cache only because the user asked here
         env[USE_ENV] = str(cache.path)
+    env.pop(POLICY_CONFIG_ENV, None)
+    if policy is not None and policy.source:  # the program's gate judges waivers as this report does
+        env[POLICY_CONFIG_ENV] = policy.source
     command = [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)]
     if config is not None:
         command += ["--config", "-"]
@@ -107,9 +124,15 @@ def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -
 
 
 def build_report(
-    stack: str, root: Path | None = None, overrides: Sequence[str] = (), cache: PriceCache | None = None
+    stack: str,
+    root: Path | None = None,
+    overrides: Sequence[str] = (),
+    cache: PriceCache | None = None,
+    policy: PolicyConfig | None = None,
 ) -> PlanReport:
     root = root or project_root()
+    policy = policy or PolicyConfig()
+    allowed = policy.allowances
     loaded = load_stack(stack, root, overrides)
     try:
         plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
@@ -118,16 +141,18 @@ def build_report(
         planned = estimate(plan)
     except (SpecInputError, SpecInputErrors) as exc:  # found while sizing or pricing: placed in the file
         raise located_all(exc, stack, root, loaded.positions) from None
-    findings = evaluate_plan(plan, planned)
+    findings = evaluate_plan(plan, planned, allowed=allowed)
     if any(f.blocking for f in findings):
         return PlanReport(
             plan=plan, resources=(), findings=findings, costs=planned, overrides=loaded.overrides
         )
     # Registration order varies from run to run; a stable order keeps plans of one spec identical.
-    program = record_resources(stack, root, loaded.config, cache)
+    program = record_resources(stack, root, loaded.config, cache, policy)
     records = tuple(ordered(program.resources))
     costs = estimate(plan, records)
-    findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
+    findings = evaluate_plan(plan, costs, records, allowed=allowed) + evaluate_resources(
+        records, plan, allowed=allowed
+    )
     return PlanReport(
         plan=plan,
         resources=records,
@@ -148,7 +173,10 @@ def write_output(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build_report(args.stack, overrides=args.overrides, cache=requested_cache(args.prices_cache))
+    policy = load_policy_config(args.policy_config) if args.policy_config else from_environment()
+    report = build_report(
+        args.stack, overrides=args.overrides, cache=requested_cache(args.prices_cache), policy=policy
+    )
     if args.format == "tfplan-json":
         from inferplan.report.tfplan import render_tfplan
 

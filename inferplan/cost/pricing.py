@@ -21,7 +21,7 @@ from typing import Any
 
 from inferplan.cost.model import Bucket, CostLine, Costs, line
 from inferplan.cost.usage import Amount, Traffic, traffic
-from inferplan.plan import Plan
+from inferplan.plan import LOG_RETENTION_DAYS, Plan
 from inferplan.pricebook import Price, PriceBook
 from inferplan.resources import ResourceRecord
 
@@ -32,6 +32,7 @@ TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
 NO_USAGE = "usage unknown without a plan: priced at 0"
+DAYS_PER_MONTH = 365 / 12
 
 
 @dataclass(frozen=True)
@@ -603,8 +604,28 @@ def http_api(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
 
 @prices("aws:s3/bucket:Bucket")
 def s3_bucket(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
-    """The weights bucket: the served models' weights in S3 Standard. Other buckets: not estimated."""
-    if record.tag("inferplan:component") != "model-store":
+    """The weights bucket: the served models' weights in S3 Standard. The access-log bucket: the ALB's
+    logs of a retention period (its lifecycle's expiry) at steady state. Other buckets: not estimated."""
+    component = record.tag("inferplan:component")
+    if component == "access-logs":
+        t = ctx.traffic
+        months = LOG_RETENTION_DAYS / DAYS_PER_MONTH
+        exp, worst, why = _usage(t.log_gb.get("access-logs") if t else None, months)
+        return [
+            _service_line(
+                record,
+                ctx,
+                "s3_standard",
+                f"ALB access logs in S3, {LOG_RETENTION_DAYS} days kept",
+                exp,
+                "cloud_gpu",  # S3 storage, like the weights (seed 003's buckets go by resource type)
+                worst_quantity=worst,
+                note=why or "compressed log entries per ALB request, a retention period of them stored",
+                estimated=True,
+                scales="calls",
+            )
+        ]
+    if component != "model-store":
         return []
     gb = ctx.model_store_gb
     return [
@@ -674,9 +695,12 @@ def ecs_service(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
 
 @prices("aws:cloudwatch/logGroup:LogGroup")
 def log_group(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
-    """Log ingestion from the calls that write to this group (storage after ingestion not counted)."""
+    """Log ingestion from the calls that write to this group (storage after ingestion not counted).
+
+    The network's group holds the VPC flow logs: vended logs, at their own price per GB."""
     component = record.tag("inferplan:component") or ""
     key = f"pool:{record.tag('inferplan:pool')}" if component == "pool" else component
+    flow = component == "network"
     t = ctx.traffic
     if t is None:
         exp, worst, why = 0.0, 0.0, NO_USAGE
@@ -688,12 +712,17 @@ def log_group(record: ResourceRecord, ctx: PricingContext) -> list[CostLine]:
         _service_line(
             record,
             ctx,
-            "cloudwatch_logs_ingest",
-            f"log ingestion ({key or record.name})",
+            "vpc_flow_logs_cloudwatch" if flow else "cloudwatch_logs_ingest",
+            "VPC flow logs (vended to CloudWatch Logs)" if flow else f"log ingestion ({key or record.name})",
             exp,
             "operations",
             worst_quantity=worst,
-            note=why or "one log line a call; worst case: the gateway rate limit all month",
+            note=why
+            or (
+                "flow records per call (an upper estimate); worst case: the gateway rate limit all month"
+                if flow
+                else "one log line a call; worst case: the gateway rate limit all month"
+            ),
             estimated=True,
             scales="calls",
         )

@@ -65,7 +65,8 @@ class Traffic:
     alb_lcu_hours: Amount
     nat_gb: Amount  # processed by NAT gateways, both directions
     egress_gb: Amount  # leaving AWS to frontier APIs
-    log_gb: Mapping[str, Amount] = field(default_factory=dict)  # "gateway" | "router" | "pool:<name>"
+    # "gateway" | "router" | "pool:<name>" | "network" (flow logs) | "access-logs" (ALB logs written)
+    log_gb: Mapping[str, Amount] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,10 @@ def traffic(plan: Plan, prices: PriceBook) -> Traffic:
     log_gb = {"gateway": log(total_calls), "router": log(total_calls)}
     for pool, n in pool_calls(plan).items():
         log_gb[f"pool:{pool}"] = log(n)
+    flow_bytes = a("flow_log_bytes_per_call").value
+    log_gb["network"] = Amount(total_calls * flow_bytes / GB, requests.worst * flow_bytes / GB)
+    access_bytes = a("alb_access_log_bytes_per_request").value
+    log_gb["access-logs"] = Amount(alb_requests * access_bytes / GB, worst_alb_requests * access_bytes / GB)
 
     return Traffic(
         requests=requests,

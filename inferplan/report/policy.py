@@ -43,6 +43,8 @@ def _waiver_note(item: Finding) -> str:
         return ""
     if item.waived:
         return f" [waived until {item.waiver_expires.isoformat()}: {item.waiver_reason}]"
+    if item.waiver_refused is not None:
+        return f" [waiver refused by the organisation's policy config: {item.waiver_reason}]"
     return f" [waiver expired {item.waiver_expires.isoformat()}: {item.waiver_reason}]"
 
 

@@ -104,6 +104,8 @@ RENAMED: dict[str, dict[str, str]] = {
     },
     "aws_budgets_budget": {"cost_filters": "cost_filter", "notifications": "notification"},
     "aws_ecs_cluster": {"settings": "setting"},
+    "aws_ecs_task_definition": {"volumes": "volume"},
+    "aws_ecr_repository": {"encryption_configurations": "encryption_configuration"},
     "aws_ecs_service": {
         "load_balancers": "load_balancer",
         "ordered_placement_strategies": "ordered_placement_strategy",

@@ -6,16 +6,18 @@ CrossGuard pack in `policy/`):
 * `evaluate_plan(plan, costs)` — the rules a spec can be judged on before anything is registered:
   budget-expected, budget-worst-case, autoscaler-bounded, autoscaler-capacity (advisory),
   residency-region, residency-dataflow, frontier-needs-egress, gateway-timeout (advisory),
-  route-cost (advisory), image-reachable.
+  route-cost (advisory), image-reachable, endpoint-policies (on the registered resources when given,
+  else on the planned intents).
 * `evaluate_resources(records, plan_or_limits)` — the rules judged on the resources themselves:
   network-private, gateway-auth, secrets-encrypted.
 
-Both apply the stack's waivers (`platform.policy.waivers`) when given a Plan.
+Both apply the stack's waivers (`platform.policy.waivers`) when given a Plan, as far as the
+organisation's allowances (`allowed`, from its policy config: `inferplan.policy_config`) let them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from inferplan.cost.model import Costs
@@ -23,6 +25,7 @@ from inferplan.plan import Plan
 from inferplan.resources import ResourceRecord
 from inferplan.rules.autoscaler import autoscaler_bounded, autoscaler_capacity, pools_from_plan
 from inferplan.rules.budget import budget_expected, budget_worst_case
+from inferplan.rules.endpoints import endpoint_policies
 from inferplan.rules.findings import RULES, Finding, Limits, Severity, Status, blocking, finding
 from inferplan.rules.gateway import gateway_auth, gateway_timeout
 from inferplan.rules.images import image_reachable
@@ -30,7 +33,7 @@ from inferplan.rules.network import frontier_needs_egress, network_private
 from inferplan.rules.residency import egress_resources, residency_dataflow, residency_region
 from inferplan.rules.routes import route_cost
 from inferplan.rules.secrets import secrets_encrypted
-from inferplan.rules.waivers import apply_waivers, unused_waivers
+from inferplan.rules.waivers import Allowance, apply_waivers, unused_waivers
 
 __all__ = [
     "RULES",
@@ -66,6 +69,7 @@ def evaluate_plan(
     costs: Costs | None,
     records: Sequence[ResourceRecord] = (),
     today: date | None = None,
+    allowed: Mapping[str, Allowance] | None = None,
 ) -> tuple[Finding, ...]:
     """The plan-level rules (waivers applied). `records`, when given, add each resource's own region."""
     limits = limits_for(plan)
@@ -87,11 +91,15 @@ def evaluate_plan(
     findings.extend(gateway_timeout(plan))
     findings.extend(route_cost(plan.decision, plan.stack))
     findings.extend(image_reachable(plan))
-    return apply_waivers(findings, plan.platform.policy.waivers, today)
+    findings.extend(endpoint_policies(records or plan.intents, plan.stack))
+    return apply_waivers(findings, plan.platform.policy.waivers, today, allowed)
 
 
 def evaluate_resources(
-    records: Sequence[ResourceRecord], context: Plan | Limits, today: date | None = None
+    records: Sequence[ResourceRecord],
+    context: Plan | Limits,
+    today: date | None = None,
+    allowed: Mapping[str, Allowance] | None = None,
 ) -> tuple[Finding, ...]:
     """The resource-level rules on registered (or previewed) resources; waivers applied for a Plan."""
     limits = limits_for(context) if isinstance(context, Plan) else context
@@ -101,5 +109,5 @@ def evaluate_resources(
         *secrets_encrypted(records, limits.stack, limits.expects_secrets),
     )
     if isinstance(context, Plan):
-        return apply_waivers(findings, context.platform.policy.waivers, today)
+        return apply_waivers(findings, context.platform.policy.waivers, today, allowed)
     return findings

@@ -29,6 +29,7 @@ RULES: dict[str, Severity] = {
     "secrets-encrypted": "mandatory",
     "route-cost": "advisory",
     "image-reachable": "mandatory",
+    "endpoint-policies": "mandatory",
 }
 
 
@@ -44,6 +45,7 @@ class Finding:
     waived: bool = False
     waiver_reason: str | None = None
     waiver_expires: date | None = None  # set when a waiver matched, expired or not
+    waiver_refused: str | None = None  # why the organisation's config does not let the waiver count
 
     @property
     def blocking(self) -> bool:
@@ -52,7 +54,7 @@ class Finding:
 
     @property
     def waiver_expired(self) -> bool:
-        return self.waiver_expires is not None and not self.waived
+        return self.waiver_expires is not None and not self.waived and self.waiver_refused is None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -69,6 +71,8 @@ class Finding:
                 "expires": self.waiver_expires.isoformat(),
                 "expired": self.waiver_expired,
             }
+            if self.waiver_refused is not None:
+                out["waiver"]["refused"] = self.waiver_refused
         return out
 
 

@@ -1,5 +1,6 @@
-"""Network rules: nothing gets a public IP or open ingress (`network-private`), and a stack without
-egress declares no frontier entry it could never reach (`frontier-needs-egress`)."""
+"""Network rules: nothing gets a public IP or open ingress, and no GPU node's security group lets it
+out to the internet (`network-private`); a stack without egress declares no frontier entry it could
+never reach (`frontier-needs-egress`)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,13 @@ def _problems(record: ResourceRecord) -> tuple[list[str], list[str]]:
                 public.append(
                     f"ingress[{index}] admits {', '.join(cidrs)} (allow the VPC CIDR or a security group)"
                 )
+        if record.tag("inferplan:component") == "pool":  # GPU nodes: only the router needs the internet
+            for index, rule in enumerate(_list(record.get("egress"))):
+                if isinstance(rule, Mapping) and (cidrs := _open_cidrs(rule, "cidrBlocks", "ipv6CidrBlocks")):
+                    public.append(
+                        f"egress[{index}] lets GPU nodes out to {', '.join(cidrs)} (allow the VPC CIDR and the "
+                        "S3 prefix list only: images come from the stack's ECR mirror)"
+                    )
     elif record.type == INGRESS_RULE:
         cidrs = [c for c in (record.get("cidrIpv4"), record.get("cidrIpv6")) if c in OPEN]
         if cidrs:
@@ -92,7 +100,8 @@ def _problems(record: ResourceRecord) -> tuple[list[str], list[str]]:
 
 
 def network_private(records: Sequence[ResourceRecord], stack: str) -> tuple[Finding, ...]:
-    """No public IP on nodes, subnets, tasks or load balancers; no security group open to 0.0.0.0/0 or ::/0."""
+    """No public IP on nodes, subnets, tasks or load balancers; no security group open to 0.0.0.0/0 or ::/0
+    (ingress; GPU nodes' egress too)."""
     rule = "network-private"
     out = []
     checked = [r for r in records if r.type in CHECKED]
@@ -119,7 +128,7 @@ def network_private(records: Sequence[ResourceRecord], stack: str) -> tuple[Find
             kinds = sorted({r.type.rsplit(":", 1)[-1] for r in checked})
             message = (
                 f"{len(checked)} resources checked ({', '.join(kinds)}): no public IP, nothing internet-facing, "
-                "no ingress from 0.0.0.0/0 or ::/0"
+                "no ingress from 0.0.0.0/0 or ::/0, no GPU node egress to the internet"
             )
         out.append(finding(rule, "pass", stack, message))
     return tuple(out)

@@ -38,8 +38,11 @@ def recorded(stack: str) -> tuple[ResourceRecord, ...]:
     return record(stack)
 
 
-def record_components(build: Callable[[], None], region: str = "us-east-1") -> tuple[ResourceRecord, ...]:
-    """Run `build` (which constructs components directly) under the offline mocks; what it registered."""
+def record_components(
+    build: Callable[[], None], region: str = "us-east-1", mocks: type[Any] | None = None
+) -> tuple[ResourceRecord, ...]:
+    """Run `build` (which constructs components directly) under the offline mocks (or a subclass of
+    them that answers some invokes differently); what it registered."""
     import pulumi
 
     from offline.recorder import Recording, _Mocks, _Monitor
@@ -47,7 +50,7 @@ def record_components(build: Callable[[], None], region: str = "us-east-1") -> t
     recording = Recording()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    mocks = _Mocks(region, recording)
+    mocks = (mocks or _Mocks)(region, recording)
     pulumi.runtime.set_mocks(
         mocks, project="inferplan", stack="t", preview=True, monitor=_Monitor(mocks, recording)
     )

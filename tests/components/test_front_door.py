@@ -522,7 +522,9 @@ def test_cluster_has_container_insights(prod):
 
 def test_sovereign_pulls_the_router_image_from_the_mirror_the_stack_creates(record):
     recording = record("sovereign")
-    [repository] = of_type(recording, "aws:ecr/repository:Repository")
+    [repository] = [
+        r for r in of_type(recording, "aws:ecr/repository:Repository") if r.parent == "sovereign-routing"
+    ]
     assert repository.inputs["name"] == "sovereign/litellm"
     assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
     assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -544,7 +546,10 @@ def test_an_explicit_ecr_image_is_pulled_from_its_own_repository_and_no_mirror_i
     image = f"{ACCOUNT_ID}.dkr.ecr.eu-central-1.amazonaws.com/mirror/litellm:v{LITELLM_VERSION}"
     config["inferplan:platform"]["router"] = {"image": image}
     recording = record("sovereign", config)
-    assert of_type(recording, "aws:ecr/repository:Repository") == []
+    # The only repository left is the nodes' vLLM mirror.
+    assert [r.inputs["name"] for r in of_type(recording, "aws:ecr/repository:Repository")] == [
+        "sovereign/vllm-openai"
+    ]
     assert container(recording, "sovereign")["image"] == image
     policy = one(recording, "aws:iam/rolePolicy:RolePolicy", "sovereign-router-execution-policy")
     body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}

@@ -21,13 +21,13 @@ def pools_and_records(stack):
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_launch_templates_require_imdsv2_with_a_hop_for_containers(stack):
+def test_launch_templates_require_imdsv2_with_a_hop_limit_of_one(stack):
     templates = of_type(recorded(stack), LT)
     assert len(templates) == len(plan_of(stack).pools)
     for template in templates:
         options = template.inputs["metadataOptions"]
         assert options["httpTokens"] == "required"
-        assert options["httpPutResponseHopLimit"] == 2
+        assert options["httpPutResponseHopLimit"] == 1  # vLLM runs with --network=host: no extra hop
         assert options["httpEndpoint"] == "enabled"
 
 
@@ -250,12 +250,22 @@ def test_node_role_reads_only_its_models_prefix_and_writes_only_its_log_group(st
             for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
         }
         assert {a for a in actions if a.startswith("s3:")} == {"s3:ListBucket", "s3:GetObject"}  # no writes
-        [ssm] = [
+        # Session Manager, and nothing of SSM's parameters or documents (no managed policy attached).
+        assert {a for a in actions if a.startswith("ssm:")} == {"ssm:UpdateInstanceInformation"}
+        assert {a.split(":")[0] for a in statements["SessionManager"]["Action"]} == {
+            "ssmmessages",
+            "ec2messages",
+        }
+        region = plan_of(stack).region
+        assert (
+            statements["SessionManagerRegistration"]["Resource"]
+            == f"arn:aws:ec2:{region}:123456789012:instance/*"
+        )
+        assert not [
             a
             for a in of_type(records, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-            if pool.name in a.name
+            if a.inputs.get("role") == f"{stack}-{pool.name}-node-role-id" or pool.name in a.name
         ]
-        assert ssm.inputs["policyArn"].endswith(":policy/AmazonSSMManagedInstanceCore")
 
 
 def _arn(stack, resource):
@@ -264,16 +274,37 @@ def _arn(stack, resource):
     return f"arn:aws:{service}:{plan_of(stack).region}:123456789012:{resource.name}"
 
 
-def test_egress_none_pools_pull_the_image_from_this_accounts_ecr_only():
-    records = recorded("sovereign")
-    policy = json.loads(named(records, "sovereign-l40s-node-policy").inputs["policy"])
-    statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert (
-        statements["PullVllmImage"]["Resource"]
-        == "arn:aws:ecr:eu-central-1:123456789012:repository/vllm/vllm-openai"
-    )
-    dev = json.loads(named(recorded("dev"), "dev-l40s-node-policy").inputs["policy"])
-    assert "PullVllmImage" not in {s["Sid"] for s in dev["Statement"]}
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_every_pool_pulls_only_the_stack_s_vllm_mirror(stack):
+    records = recorded(stack)
+    region = plan_of(stack).region
+    for pool in plan_of(stack).pools:
+        policy = json.loads(named(records, f"{stack}-{pool.name}-node-policy").inputs["policy"])
+        statements = {s["Sid"]: s for s in policy["Statement"]}
+        assert (
+            statements["PullVllmImage"]["Resource"]
+            == f"arn:aws:ecr:{region}:123456789012:repository/{stack}/vllm-openai"
+        )
+    [repository] = [r for r in of_type(records, "aws:ecr/repository:Repository") if "vllm" in r.name]
+    assert repository.inputs["name"] == f"{stack}/vllm-openai"
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_node_security_groups_reach_only_the_vpc_s_endpoints_and_s3_never_the_internet(stack):
+    """With NAT too: only the router needs the internet (frontier APIs), never a GPU node."""
+    records = recorded(stack)
+    cidr = plan_of(stack).network.cidr
+    for pool in plan_of(stack).pools:
+        group = tagged(records, SG, "inferplan:pool", pool.name)
+        rules = group.inputs["egress"]
+        assert all((r["protocol"], r["fromPort"], r["toPort"]) == ("tcp", 443, 443) for r in rules)
+        assert [r.get("cidrBlocks") for r in rules if r.get("cidrBlocks")] == [[cidr]]
+        assert [r.get("prefixListIds") for r in rules if r.get("prefixListIds")] == [
+            [f"pl-{stack}-s3-gateway-endpoint"]  # the S3 gateway endpoint's prefix list (offline mock id)
+        ]
+        assert not any(r.get("ipv6CidrBlocks") for r in rules)
 
 
 def test_a_pool_without_a_ceiling_registers_no_group():

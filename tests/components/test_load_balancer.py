@@ -18,7 +18,16 @@ def test_alb_is_internal_application_in_the_private_subnets(stack):
     assert alb.inputs["loadBalancerType"] == "application"
     assert alb.inputs["internal"] is True
     assert alb.inputs["dropInvalidHeaderFields"] is True
-    assert "accessLogs" not in alb.inputs  # optional, off unless a bucket is given
+    # Access logs to the stack's access-log bucket, under their own prefix, once its policy exists.
+    assert alb.inputs["accessLogs"] == {
+        "bucket": f"{stack}-access-logs-123456789012",
+        "prefix": "alb",
+        "enabled": True,
+    }
+    assert f"{stack}-access-logs-policy" in alb.depends_on
+    # Deletion protection in prod only (a dev stack is torn down freely).
+    prod = stack_config(stack)["inferplan:platform"]["environment"] == "prod"
+    assert alb.inputs["enableDeletionProtection"] is prod
     zones = stack_config(stack)["inferplan:platform"]["network"]["availability_zones"]
     assert len(alb.inputs["subnets"]) == zones
     assert all("-private-" in subnet for subnet in alb.inputs["subnets"])

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from components.model_store import ModelStore, ModelStoreArgs
 from inferplan.names import bucket_name
-from tests.components.recorded import named, of_type, plan_of, recorded, tagged
+from offline.recorder import _Mocks
+from tests.components.recorded import named, of_type, plan_of, record, record_components, recorded, tagged
 from tests.conftest import EXAMPLE_STACKS
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -69,13 +71,45 @@ def test_policy_denies_plain_http_and_objects_to_all_but_the_pools_admin_and_roo
     assert f"{arn}/*" in tls["Resource"] and objects["Resource"] == f"{arn}/*"
 
 
-def test_weights_admin_role_is_assumable_within_the_account_only():
+def trust_principals(records, stack):
+    role = named(records, f"{stack}-weights-admin")
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Action"] == "sts:AssumeRole" and set(statement["Principal"]) == {"AWS"}
+    return statement["Principal"]["AWS"]
+
+
+def test_weights_admin_role_is_assumable_by_the_deployer_not_the_account():
     records = recorded("prod-eu")
-    role = named(records, "prod-eu-weights-admin")
-    trust = json.loads(role.inputs["assumeRolePolicy"])
-    [statement] = trust["Statement"]
-    assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
-    assert role.tag("inferplan:component") == "model-store"
+    assert trust_principals(records, "prod-eu") == ["arn:aws:iam::123456789012:user/mock"]  # the mock caller
+    assert named(records, "prod-eu-weights-admin").tag("inferplan:component") == "model-store"
+
+
+def test_named_admins_are_the_only_principals_of_the_weights_admin_role():
+    admins = [
+        "arn:aws:iam::123456789012:role/ml-platform/weights-uploader",
+        "arn:aws:iam::123456789012:user/ci",
+    ]
+    records = record("prod-eu", lambda p: p.update(model_store={"admins": admins}))
+    assert trust_principals(records, "prod-eu") == sorted(admins)
+
+
+def test_an_assumed_role_deployer_is_trusted_as_its_role_with_its_path():
+    """A session ARN drops the role's path; the trust policy needs the role's real ARN (get_role)."""
+
+    class AssumedRole(_Mocks):
+        def call(self, args):
+            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+                arn = "arn:aws:sts::123456789012:assumed-role/Deployer/ci-session"
+                return {"accountId": "123456789012", "arn": arn, "userId": "x"}, []
+            if args.token == "aws:iam/getRole:getRole":
+                return {"arn": f"arn:aws:iam::123456789012:role/platform/{args.args['name']}"}, []
+            return super().call(args)
+
+    def build():
+        ModelStore("t-store", ModelStoreArgs(store=plan_of("dev").store, key_arn="arn:aws:kms:k"))
+
+    records = record_components(build, mocks=AssumedRole)
+    assert trust_principals(records, "dev") == ["arn:aws:iam::123456789012:role/platform/Deployer"]
 
 
 def test_bucket_names_are_valid_s3_names_for_any_stack():

@@ -33,8 +33,9 @@ def test_user_data_is_cloud_config_running_vllm_with_the_planned_arguments(stack
         assert model.vllm_args, "the example stacks' models all fit"
         assert contains_run(command, model.vllm_args)
         serve = command.index("serve")
+        region = plan_of(stack).region
         assert (
-            command[serve - 1].startswith("vllm/vllm-openai:") or "/vllm/vllm-openai:" in command[serve - 1]
+            command[serve - 1] == f"123456789012.dkr.ecr.{region}.amazonaws.com/{stack}/vllm-openai:v0.33.0"
         )
         assert command[serve + 1] == f"/models/{model.name}"
         port = len(command) - 1 - command[::-1].index("--port")
@@ -53,13 +54,12 @@ def test_nodes_sync_weights_from_their_models_prefix_in_the_stack_bucket(stack):
         assert f"s3://{bucket}/models/{model.name}/" in prepare
 
 
-def test_egress_none_nodes_take_the_image_from_ecr_and_others_from_docker_hub():
-    [sovereign] = of_type(recorded("sovereign"), LT)
-    command = vllm_command(cloud_config_of(sovereign))
-    assert "123456789012.dkr.ecr.eu-central-1.amazonaws.com/vllm/vllm-openai:" in " ".join(command)
+def test_nodes_with_nat_still_take_the_image_from_ecr_not_docker_hub():
     [dev] = of_type(recorded("dev"), LT)
-    image = vllm_command(cloud_config_of(dev))[vllm_command(cloud_config_of(dev)).index("serve") - 1]
-    assert image.startswith("vllm/vllm-openai:v")
+    assert plan_of("dev").network.egress
+    prepare = written(cloud_config_of(dev), "/opt/inferplan/bin/prepare.sh")
+    assert "docker pull 123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/vllm-openai:v0.33.0" in prepare
+    assert "docker.io" not in prepare and " vllm/vllm-openai" not in prepare
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)

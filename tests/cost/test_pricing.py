@@ -256,6 +256,24 @@ def test_log_group_ingests_its_component_share() -> None:
     assert line.monthly_usd == pytest.approx(2.0)
 
 
+def test_the_flow_log_group_is_priced_as_vended_logs() -> None:
+    flow = ResourceRecord(
+        "aws:cloudwatch/logGroup:LogGroup", "vpc-flow", {"tags": {"inferplan:component": "network"}}
+    )
+    (line,) = price_record(flow, ctx(flow, traffic=traffic(log_network=Amount(20.0, 300.0))))
+    assert line.item == "VPC flow logs (vended to CloudWatch Logs)"
+    assert line.monthly_usd == pytest.approx(20 * 0.50) and line.worst_case_usd == pytest.approx(300 * 0.50)
+
+
+def test_the_access_log_bucket_stores_a_year_of_alb_logs() -> None:
+    bucket = ResourceRecord("aws:s3/bucket:Bucket", "logs", {"tags": {"inferplan:component": "access-logs"}})
+    (line,) = price_record(bucket, ctx(bucket, traffic=traffic(**{"log_access-logs": Amount(2.0, 10.0)})))
+    # 2 GB written a month, kept 365 days: 24 GB at steady state, at S3 Standard's $0.023/GB-month.
+    assert line.monthly_usd == pytest.approx(24 * 0.023) and line.worst_case_usd == pytest.approx(120 * 0.023)
+    (unknown,) = price_record(bucket, ctx(bucket))  # no plan: usage unknown, priced at 0 and said so
+    assert unknown.monthly_usd == 0.0 and "usage unknown" in unknown.note
+
+
 def test_kms_key_and_secret_are_monthly_items() -> None:
     key = ResourceRecord("aws:kms/key:Key", "key", {})
     secret = ResourceRecord("aws:secretsmanager/secret:Secret", "s", {"kmsKeyId": "k"})

@@ -310,3 +310,15 @@ def test_a_spec_that_cannot_be_planned_leaves_the_pack_the_resources_alone():
     platform["pools"][0]["instance_type"] = "p5e.48xlarge"
     assert _plan("dev", json.dumps(platform)) is None
     assert _plan("dev", json.dumps(stack_config("dev")["inferplan:platform"])) is not None
+
+
+def test_an_endpoint_open_to_other_accounts_is_a_violation_on_that_endpoint(recorded):
+    broken = with_inputs(
+        list(recorded["sovereign"]),
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        policy='{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}',
+    )
+    (violation,) = run("sovereign", broken, only="endpoint-policies")["endpoint-policies"]
+    endpoint = next(r for r in broken if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.name in violation[0]  # a resource policy: CrossGuard attaches it to the resource
+    assert "without an aws:PrincipalAccount or aws:ResourceAccount condition" in violation[0]

@@ -10,6 +10,11 @@ What stands in for AWS: moto serves S3 (`AWS_ENDPOINT_URL_S3`); VLLM_BASE_URL po
 server answering like vLLM behind the ALB (it picks the model by MODEL_HEADER, as the listener rule
 does); each frontier provider's base URL points at a loopback server answering like that provider.
 Only those three test settings differ from the task's environment (`TEST_ENVIRONMENT`).
+
+The filesystem is the task's too: with `readonlyRootFilesystem` the process runs in its own mount
+namespace (`unshare`, a user namespace where needed) whose root is remounted read-only, with an empty
+tmpfs at each of the container's `mountPoints` (the task's volumes). What stays unproven offline is the
+image's own layout: this is the pinned LiteLLM package of requirements-dev.txt, not the image.
 """
 
 from __future__ import annotations
@@ -193,6 +198,32 @@ class Moto:
         self.server.stop()
 
 
+def read_only_root(container: Mapping[str, Any], argv: list[str]) -> list[str]:
+    """`argv` as the task runs it: a read-only root with the container's mount points writable."""
+    if not container.get("readonlyRootFilesystem"):
+        return argv
+    mounts = [str(m["containerPath"]) for m in container.get("mountPoints", []) if not m.get("readOnly")]
+    script = " && ".join(
+        [
+            "mount -o remount,bind,ro /",
+            *(f"mount -t tmpfs -o size=256m tmpfs {m}" for m in mounts),
+            'exec "$@"',
+        ]
+    )
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    return ["unshare", *user, "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", *argv]
+
+
+def mounts_of(pid: int) -> dict[str, tuple[str, str]]:
+    """Mount point -> (filesystem type, options) as process `pid` sees them."""
+    out = {}
+    for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines():
+        fields = line.split()
+        separator = fields.index("-")
+        out[fields[4]] = (fields[separator + 1], fields[5])
+    return out
+
+
 class RouterProcess:
     """`litellm` started with the container's command and environment; `stop()` ends it (and only it)."""
 
@@ -234,7 +265,7 @@ class RouterProcess:
         )
         self.log = log
         self.process = subprocess.Popen(
-            [str(LITELLM), *command, "--host", "127.0.0.1"],
+            read_only_root(deployed.container, [str(LITELLM), *command, "--host", "127.0.0.1"]),
             env=env,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

@@ -24,7 +24,7 @@ from inferplan.router_guard import WORKLOAD_HEADER
 from offline.recorder import record
 from tests.conftest import ROOT, stack_config
 from tests.router.gateway_emulator import GatewayEmulator
-from tests.router.proxy_process import Deployed, Moto, RouterProcess, Upstream, deployed_router
+from tests.router.proxy_process import Deployed, Moto, RouterProcess, Upstream, deployed_router, mounts_of
 
 HELLO = [{"role": "user", "content": "Extract the parties of this contract."}]
 REGULATED = "contract-extraction"  # routed to qwen-235b
@@ -104,6 +104,17 @@ def test_boots_with_the_deployed_command_environment_and_secrets(front: Front) -
     # VLLM_BASE_URL replaces the ALB's address; the other two are only read when set.
     assert set(front.router.test_environment) & set(front.deployed.environment) == {"VLLM_BASE_URL"}
     assert "LITELLM_MASTER_KEY" in front.deployed.secret_names
+
+
+def test_it_runs_on_the_task_s_read_only_root_with_a_writable_tmp(front: Front) -> None:
+    """As deployed: readonlyRootFilesystem, and /tmp a task volume (LiteLLM writes its admission check
+    there); the answers below come from a proxy that could write nowhere else."""
+    container = front.deployed.container
+    assert container["readonlyRootFilesystem"] is True
+    assert [m["containerPath"] for m in container["mountPoints"]] == ["/tmp"]
+    mounts = mounts_of(front.router.process.pid)
+    assert mounts["/"][1].split(",")[0] == "ro"
+    assert mounts["/tmp"] == ("tmpfs", mounts["/tmp"][1]) and mounts["/tmp"][1].startswith("rw")
 
 
 def test_a_workload_is_answered_by_its_self_hosted_model(front: Front) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from inferplan import cloud_init
-from inferplan.images import LITELLM_IMAGE, image_from_uri, vllm_image
+from inferplan.images import LITELLM_IMAGE, image_from_uri
 from inferplan.rules import evaluate_plan
 from inferplan.rules.images import image_reachable
 from tests.conftest import EXAMPLE_STACKS
@@ -60,10 +62,40 @@ def test_with_nat_a_public_registry_is_reachable() -> None:
     assert failures(image_reachable(plan)) == []
 
 
-@pytest.mark.parametrize("egress", [True, False])
-def test_the_vllm_image_judged_is_the_one_the_nodes_pull(egress: bool) -> None:
-    planned = vllm_image(egress, "eu-central-1").uri(ACCOUNT)
-    assert image_from_uri(planned) == image_from_uri(cloud_init.vllm_image(egress, ACCOUNT, "eu-central-1"))
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_every_stack_s_nodes_pull_vllm_from_the_mirror_it_creates(stack: str) -> None:
+    plan = plan_of(stack)
+    found = [f for f in image_reachable(plan) if f.subject != "router"]
+    assert {f.subject for f in found} == {m.name for m in plan.models}
+    for verdict in found:
+        assert verdict.status == "pass"
+        assert f"{stack}/vllm-openai" in verdict.message  # this account's ECR, whatever the egress
+        assert f"docker.io/vllm/vllm-openai:{cloud_init.VLLM_TAG}" in verdict.message  # what to copy in
+
+
+@pytest.mark.parametrize("stack", ["prod-eu", "sovereign"])
+def test_a_vllm_image_on_docker_hub_fails_even_with_nat(stack: str) -> None:
+    """The nodes reach no internet with any egress, so a public registry can never serve them."""
+    plan = plan_of(stack)
+    hub = image_from_uri(f"{cloud_init.VLLM_REPOSITORY}:{cloud_init.VLLM_TAG}")
+    broken = replace(plan, services=tuple(replace(s, image=hub) for s in plan.services))
+    bad = failures(image_reachable(broken))
+    assert {f.subject for f in bad} == {m.name for m in plan.models}
+    assert all("public registry" in f.message and "docker.io" in f.message for f in bad)
+
+
+def test_the_vllm_image_judged_is_the_one_the_nodes_pull(recorded: Any) -> None:
+    plan = plan_of("prod-eu")
+    launched = {
+        r.tag("inferplan:pool"): r.inputs["userData"]
+        for r in recorded["prod-eu"]
+        if r.type == "aws:ec2/launchTemplate:LaunchTemplate"
+    }
+    for service in plan.services:
+        pool = plan.pool(service.model.pool)
+        assert pool is not None
+        user_data = base64.b64decode(launched[pool.name]).decode()
+        assert f"docker pull {service.image.uri(ACCOUNT)}" in user_data
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,24 @@ def test_egress_to_anywhere_is_not_ingress():
     assert [f.status for f in network_private([rule, group], "dev")] == ["pass"]
 
 
+@pytest.mark.parametrize("cidrs", [{"cidrBlocks": ["0.0.0.0/0"]}, {"ipv6CidrBlocks": ["::/0"]}])
+def test_a_gpu_node_security_group_open_to_the_internet_fails(cidrs):
+    group = rec(
+        SG,
+        "dev-l40s-nodes-sg",
+        ingress=[],
+        egress=[{"protocol": "tcp", "fromPort": 443, "toPort": 443, **cidrs}],
+        tags={"inferplan:component": "pool", "inferplan:pool": "l40s"},
+    )
+    [bad] = failures(network_private([group], "dev"))
+    assert bad.subject == "dev-l40s-nodes-sg" and "lets GPU nodes out" in bad.message
+
+
+def test_the_example_gpu_nodes_have_no_internet_egress(recorded):
+    for stack, records in recorded.items():
+        assert [f.status for f in network_private(records, stack)] == ["pass"], stack
+
+
 def test_internet_facing_load_balancer_fails():
     lb = rec("aws:lb/loadBalancer:LoadBalancer", "dev-alb", loadBalancerType="application", internal=False)
     bad = failures(network_private([lb], "dev"))

@@ -199,3 +199,11 @@ def test_fallback_rate_without_a_fallback(tmp_path):
     text = dev_text().replace("fallback: claude-haiku, fallback_rate: 0.05", "fallback_rate: 0.05")
     [error] = errors_for(tmp_path, text)
     assert "workloads[0].fallback_rate: is set but no fallback is named" in error
+
+
+def test_the_account_root_cannot_be_a_weights_admin(tmp_path):
+    admins = "    model_store:\n      admins: [arn:aws:iam::123456789012:role/uploader, arn:aws:iam::123456789012:root]\n"
+    text = dev_text().replace("    environment: dev\n", "    environment: dev\n" + admins)
+    [error] = errors_for(tmp_path, text)
+    assert LINE.match(error) and "model_store.admins[1]: " in error
+    assert "the account root and wildcards are not allowed" in error
