@@ -40,6 +40,20 @@ def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache") / "prices.json"))
 
 
+@pytest.fixture(scope="session")
+def shared_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One recording cache for the whole run: `plan` of the same input runs the program once."""
+    return tmp_path_factory.mktemp("recordings")
+
+
+@pytest.fixture(autouse=True)
+def no_user_recording_cache(shared_recordings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's recording cache (~/.cache/inferplan); `plan` processes inherit it."""
+    from inferplan.recording_cache import CACHE_DIR_ENV
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(shared_recordings))
+
+
 @pytest.fixture
 def record() -> Callable[..., Any]:
     """Run `__main__.py` under Pulumi mocks (fresh event loop) for a stack name and config mapping."""

@@ -7,20 +7,25 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from inferplan import recording_cache
 from inferplan.cost import estimate
 from inferplan.errors import EXIT_OK, EXIT_POLICY, SpecInputError, UserError
 from inferplan.planner import build_plan
 from inferplan.preflight.prices_cache import USE_ENV, PriceCache, add_cache_argument, requested_cache
+from inferplan.recording_cache import RecordedProgram
 from inferplan.report import FORMATS, PlanReport, render
 from inferplan.report.resources import ordered
 from inferplan.resources import ResourceRecord
 from inferplan.rules import Finding, evaluate_plan, evaluate_resources
-from inferplan.stackfile import SpecErrors, load_stack, located, project_root
+from inferplan.stackfile import SpecErrors, load_stack, located, project_root, stack_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. --set workloads[lead-scoring].calls_per_day=1e6 --set pools[h100].max_nodes=4",
     )
     add_cache_argument(parser)
+    parser.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        help="run the Pulumi program under mocks even when the same input was recorded before "
+        "(recordings are kept in $INFERPLAN_CACHE_DIR, else ~/.cache/inferplan)",
+    )
 
 
 @dataclass(frozen=True)
@@ -53,14 +65,102 @@ class Program:
     warnings: tuple[str, ...]
 
 
-def record_resources(
-    stack: str, root: Path, config: Mapping[str, Any] | None = None, cache: PriceCache | None = None
-) -> Program:
-    """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi).
+def _program(answer: RecordedProgram) -> Program:
+    if answer.failed:
+        raise UserError("the Pulumi program stopped: " + "; ".join(answer.errors))
+    resources = tuple(
+        ResourceRecord(
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            parent=r.parent,
+            custom=r.custom,
+            depends_on=r.depends_on,
+        )
+        for r in answer.resources
+    )
+    return Program(resources=resources, warnings=answer.warnings)
+
+
+class PendingProgram:
+    """The Pulumi program's recording on its way: read from the cache, or `python -m offline` running in a
+    child process while this one plans (two cores: the child's imports overlap the planner's work)."""
+
+    def __init__(self, answer: RecordedProgram | None = None) -> None:
+        self._answer = answer
+        self._key: str | None = None
+        self._child: subprocess.Popen[str] | None = None
+        self._thread: threading.Thread | None = None
+        self._output: tuple[str, str] = ("", "")
+
+    def start(
+        self, command: list[str], root: Path, env: Mapping[str, str], text: str | None, key: str | None
+    ) -> None:
+        self._key = key
+        self._child = subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL if text is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        child = self._child
+
+        def talk() -> None:  # a thread, so a large config on stdin cannot block the planner
+            self._output = child.communicate(text)
+
+        self._thread = threading.Thread(target=talk, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Program:
+        """What the program recorded (waits for the child; a successful run is cached)."""
+        if self._answer is None:
+            assert self._child is not None and self._thread is not None
+            self._thread.join()
+            stdout, stderr = self._output
+            if self._child.returncode != 0:
+                tail = stderr.strip().splitlines()[-1:] or ["(no output)"]
+                raise UserError(f"the Pulumi program failed under mocks: {tail[0]}")
+            try:
+                self._answer = RecordedProgram.model_validate_json(stdout)
+            except ValidationError:
+                raise UserError("the Pulumi program under mocks printed no readable recording") from None
+            if self._key is not None:
+                recording_cache.store(self._key, self._answer)
+        return _program(self._answer)
+
+    def cancel(self) -> None:
+        """Stop the child: the plan did not get as far as needing the recording."""
+        if self._child is not None and self._thread is not None:
+            if self._child.poll() is None:
+                self._child.kill()
+            self._thread.join()
+
+
+def start_recording(
+    stack: str,
+    root: Path,
+    config: Mapping[str, Any] | None = None,
+    cache: PriceCache | None = None,
+    use_cache: bool = True,
+) -> PendingProgram:
+    """Run `__main__.py` under Pulumi mocks in a child process (the planner never imports pulumi), or take
+    the recording of the very same input from the cache (`inferplan/recording_cache.py`).
 
     `config` (the stack's `config:` mapping, `--set` applied) is handed to the child on stdin, so the
     program sees exactly the spec that was validated here; without it the child reads the stack file.
     """
+    text = None if config is None else json.dumps(config, default=str)
+    key = None
+    if use_cache and text is not None:
+        key = recording_cache.recording_key(
+            stack, text, root, stack_file(stack, root), None if cache is None else cache.path
+        )
+        cached = recording_cache.load(key)
+        if cached is not None:
+            return PendingProgram(cached)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
@@ -69,35 +169,22 @@ def record_resources(
     if cache is not None:  # the program prices with the cache only because the user asked here
         env[USE_ENV] = str(cache.path)
     command = [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)]
-    if config is not None:
+    if text is not None:
         command += ["--config", "-"]
-    done = subprocess.run(
-        command,
-        cwd=root,
-        env=env,
-        input=None if config is None else json.dumps(config, default=str),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise UserError(f"the Pulumi program failed under mocks: {tail[0]}")
-    answer = json.loads(done.stdout)
-    if answer["failed"]:
-        raise UserError("the Pulumi program stopped: " + "; ".join(answer["errors"]))
-    resources = tuple(
-        ResourceRecord(
-            type=r["type"],
-            name=r["name"],
-            inputs=r["inputs"],
-            parent=r.get("parent"),
-            custom=r["custom"],
-            depends_on=tuple(r.get("depends_on", ())),
-        )
-        for r in answer["resources"]
-    )
-    return Program(resources=resources, warnings=tuple(answer["warnings"]))
+    pending = PendingProgram()
+    pending.start(command, root, env, text, key)
+    return pending
+
+
+def record_resources(
+    stack: str,
+    root: Path,
+    config: Mapping[str, Any] | None = None,
+    cache: PriceCache | None = None,
+    use_cache: bool = True,
+) -> Program:
+    """What the Pulumi program registers for this input (see `start_recording`)."""
+    return start_recording(stack, root, config, cache, use_cache).result()
 
 
 def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -> tuple[str, ...]:
@@ -107,24 +194,34 @@ def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -
 
 
 def build_report(
-    stack: str, root: Path | None = None, overrides: Sequence[str] = (), cache: PriceCache | None = None
+    stack: str,
+    root: Path | None = None,
+    overrides: Sequence[str] = (),
+    cache: PriceCache | None = None,
+    use_cache: bool = True,
 ) -> PlanReport:
     root = root or project_root()
     loaded = load_stack(stack, root, overrides)
+    # The program runs (or comes from the cache) while the plan is built here; it is stopped when the
+    # plan does not get as far as needing it.
+    pending = start_recording(stack, root, loaded.config, cache, use_cache)
     try:
-        plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
-        # The program's policy gate stops on a mandatory failure before registering anything; judge the
-        # plan here first with the same rules, so the report can show every verdict instead of a bare error.
-        planned = estimate(plan)
-    except SpecInputError as exc:  # found while sizing or pricing: placed in the file, or at its --set
-        raise SpecErrors([located(exc, stack, root, loaded.positions)]) from None
-    findings = evaluate_plan(plan, planned)
-    if any(f.blocking for f in findings):
-        return PlanReport(
-            plan=plan, resources=(), findings=findings, costs=planned, overrides=loaded.overrides
-        )
+        try:
+            plan = build_plan(loaded.stack, loaded.platform, prices_cache=cache)
+            # The program's policy gate stops on a mandatory failure before registering anything; judge the
+            # plan here first with the same rules, so the report can show every verdict instead of a bare error.
+            planned = estimate(plan)
+        except SpecInputError as exc:  # found while sizing or pricing: placed in the file, or at its --set
+            raise SpecErrors([located(exc, stack, root, loaded.positions)]) from None
+        findings = evaluate_plan(plan, planned)
+        if any(f.blocking for f in findings):
+            return PlanReport(
+                plan=plan, resources=(), findings=findings, costs=planned, overrides=loaded.overrides
+            )
+        program = pending.result()
+    finally:
+        pending.cancel()
     # Registration order varies from run to run; a stable order keeps plans of one spec identical.
-    program = record_resources(stack, root, loaded.config, cache)
     records = tuple(ordered(program.resources))
     costs = estimate(plan, records)
     findings = evaluate_plan(plan, costs, records) + evaluate_resources(records, plan)
@@ -148,7 +245,12 @@ def write_output(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build_report(args.stack, overrides=args.overrides, cache=requested_cache(args.prices_cache))
+    report = build_report(
+        args.stack,
+        overrides=args.overrides,
+        cache=requested_cache(args.prices_cache),
+        use_cache=args.use_cache,
+    )
     if args.format == "tfplan-json":
         from inferplan.report.tfplan import render_tfplan
 
