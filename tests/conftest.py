@@ -42,8 +42,14 @@ def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 
 @pytest.fixture(scope="session")
 def shared_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One recording cache for the whole run: `plan` of the same input runs the program once."""
-    return tmp_path_factory.mktemp("recordings")
+    """One recording cache for the whole run, shared by pytest-xdist's workers (entries are written
+    atomically): `plan` of the same input runs the program once."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # each worker's basetemp sits in the run's own
+    folder = base / "recordings"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +62,11 @@ def no_user_recording_cache(shared_recordings: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.fixture
 def record() -> Callable[..., Any]:
-    """Run `__main__.py` under Pulumi mocks (fresh event loop) for a stack name and config mapping."""
-    from offline.recorder import record as run
+    """`__main__.py` under Pulumi mocks for a stack name and config mapping (run once per input in a test
+    run, a deep copy for each caller: tests/recordings.py)."""
+    from tests.recordings import recording
 
     def _record(stack: str, config: dict[str, Any] | None = None) -> Any:
-        return run(stack, config if config is not None else stack_config(stack), ROOT / "__main__.py")
+        return recording(stack, config)
 
     return _record
