@@ -87,17 +87,20 @@ class PendingProgram:
     child process while this one plans (two cores: the child's imports overlap the planner's work)."""
 
     def __init__(self, answer: RecordedProgram | None = None) -> None:
-        self._answer = answer
-        self._key: str | None = None
+        self._answer = answer  # known already (from the cache), or once the child is done
+        self._key: str | None = None  # where a successful run is cached
         self._child: subprocess.Popen[str] | None = None
         self._thread: threading.Thread | None = None
         self._output: tuple[str, str] = ("", "")
 
-    def start(
-        self, command: list[str], root: Path, env: Mapping[str, str], text: str | None, key: str | None
-    ) -> None:
-        self._key = key
-        self._child = subprocess.Popen(
+    @classmethod
+    def running(
+        cls, command: list[str], root: Path, env: Mapping[str, str], text: str | None, key: str | None
+    ) -> PendingProgram:
+        """Start the child; a thread feeds it `text` and collects its output, so neither side blocks."""
+        pending = cls()
+        pending._key = key
+        child = pending._child = subprocess.Popen(
             command,
             cwd=root,
             env=env,
@@ -106,13 +109,13 @@ class PendingProgram:
             stderr=subprocess.PIPE,
             text=True,
         )
-        child = self._child
 
-        def talk() -> None:  # a thread, so a large config on stdin cannot block the planner
-            self._output = child.communicate(text)
+        def talk() -> None:
+            pending._output = child.communicate(text)
 
-        self._thread = threading.Thread(target=talk, daemon=True)
-        self._thread.start()
+        pending._thread = threading.Thread(target=talk, daemon=True)
+        pending._thread.start()
+        return pending
 
     def result(self) -> Program:
         """What the program recorded (waits for the child; a successful run is cached)."""
@@ -171,9 +174,7 @@ def start_recording(
     command = [sys.executable, "-m", "offline", "--stack", stack, "--root", str(root)]
     if text is not None:
         command += ["--config", "-"]
-    pending = PendingProgram()
-    pending.start(command, root, env, text, key)
-    return pending
+    return PendingProgram.running(command, root, env, text, key)
 
 
 def record_resources(
