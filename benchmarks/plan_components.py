@@ -52,7 +52,8 @@ def timed(runs: int, step: Callable[[], int]) -> tuple[list[float], list[float],
 
 def plan_end_to_end(stack: str, root: Path) -> int:
     done = subprocess.run(
-        [sys.executable, "-m", "inferplan", "plan", "--stack", stack, "--format", "json"],
+        # --no-cache: the row is the program run end to end, not a cached recording (plan_speed.py has both)
+        [sys.executable, "-m", "inferplan", "plan", "--stack", stack, "--format", "json", "--no-cache"],
         cwd=root,
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from inferplan import __version__
@@ -54,7 +54,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: error: {escape(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names: its first positional, skipping the global options (`-C DIR`)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "-C":
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `commands` named (default: all) get their arguments, so only their modules load.
+
+    Every command is listed either way (for `--help`); importing one command's module costs what it uses
+    (boto3 for preflight, polars for import-usage, scipy for plan), so `main` loads just the one it runs.
+    """
+    wanted = set(COMMANDS if commands is None else commands)
     parser = _Parser(
         prog="python -m inferplan",
         description="Plan, size, price and check a hybrid LLM inference platform on AWS.",
@@ -69,10 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
-        command = importlib.import_module(f"inferplan.commands.{module}")
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_arguments(sub_parser)
-        sub_parser.set_defaults(run=command.run)
+        if name in wanted:
+            command = importlib.import_module(f"inferplan.commands.{module}")
+            command.add_arguments(sub_parser)
+            sub_parser.set_defaults(run=command.run)
     return parser
 
 
@@ -88,7 +108,9 @@ def _enter(directory: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = chosen_command(argv)
+    args = build_parser([] if command is None else [command]).parse_args(argv)
     try:
         if args.directory is not None:
             _enter(args.directory)

@@ -40,12 +40,33 @@ def no_local_price_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache") / "prices.json"))
 
 
+@pytest.fixture(scope="session")
+def shared_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One recording cache for the whole run, shared by pytest-xdist's workers (entries are written
+    atomically): `plan` of the same input runs the program once."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # each worker's basetemp sits in the run's own
+    folder = base / "recordings"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_user_recording_cache(shared_recordings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's recording cache (~/.cache/inferplan); `plan` processes inherit it."""
+    from inferplan.recording_cache import CACHE_DIR_ENV
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(shared_recordings))
+
+
 @pytest.fixture
 def record() -> Callable[..., Any]:
-    """Run `__main__.py` under Pulumi mocks (fresh event loop) for a stack name and config mapping."""
-    from offline.recorder import record as run
+    """`__main__.py` under Pulumi mocks for a stack name and config mapping (run once per input in a test
+    run, a deep copy for each caller: tests/recordings.py)."""
+    from tests.recordings import recording
 
     def _record(stack: str, config: dict[str, Any] | None = None) -> Any:
-        return run(stack, config if config is not None else stack_config(stack), ROOT / "__main__.py")
+        return recording(stack, config)
 
     return _record

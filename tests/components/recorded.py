@@ -15,21 +15,21 @@ from inferplan.plan import Plan
 from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform
-from tests.conftest import ROOT, stack_config
+from tests.conftest import stack_config
+from tests.recordings import recording
 
 Edit = Callable[[dict[str, Any]], None]
 
 
 def record(stack: str, edit: Edit | None = None) -> tuple[ResourceRecord, ...]:
-    """Run the program under mocks for an example stack, `edit` applied to its platform mapping first."""
-    from offline.recorder import record as run
-
+    """The program under mocks for an example stack, `edit` applied to its platform mapping first (run once
+    per input in a test run: tests/recordings.py)."""
     config = stack_config(stack)
     if edit is not None:
         edit(config["inferplan:platform"])
-    recording = run(stack, config, ROOT / "__main__.py")
-    assert not recording.failed, recording.errors
-    return tuple(recording.resources)
+    recorded = recording(stack, config)
+    assert not recorded.failed, recorded.errors
+    return tuple(recorded.resources)
 
 
 @functools.cache

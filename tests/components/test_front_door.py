@@ -29,6 +29,7 @@ from inferplan.spec import Platform
 from offline.recorder import ACCOUNT_ID
 from offline.recorder import record as run_program
 from tests.conftest import ROOT, stack_config
+from tests.recordings import recording
 
 CANARY = "sk-ant-canary-0123456789"  # a key value that must never reach a recorded input
 
@@ -83,7 +84,7 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 @pytest.fixture(scope="module")
 def prod() -> Any:
-    return run_program("prod-eu", stack_config("prod-eu"), ROOT / "__main__.py")
+    return recording("prod-eu")
 
 
 def container(recording: Any, stack: str) -> dict[str, Any]:

@@ -34,8 +34,7 @@ from litellm.secret_managers.main import get_secret
 from moto.server import ThreadedMotoServer
 
 from inferplan.router_config import GUARD_ENV
-from offline.recorder import record as run_program
-from tests.conftest import ROOT, stack_config
+from tests.recordings import recording
 from tests.router.litellm_harness import proxy_like_router
 
 AWS_ENV = (
@@ -71,11 +70,9 @@ def moto() -> Iterator[str]:
 
 def router_resources(stack: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(the container definition, the inputs of each object of the config bucket) for `stack`."""
-    recording = run_program(stack, stack_config(stack), ROOT / "__main__.py")
-    [task] = [r for r in recording.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
-    objects = [
-        dict(r.inputs) for r in recording.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"
-    ]
+    recorded = recording(stack)
+    [task] = [r for r in recorded.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    objects = [dict(r.inputs) for r in recorded.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
     [definition] = json.loads(task.inputs["containerDefinitions"])
     return definition, objects
 

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from inferplan.router_guard import WORKLOAD_HEADER
-from offline.recorder import record
-from tests.conftest import ROOT, stack_config
+from tests.conftest import stack_config
+from tests.recordings import recording
 from tests.router.gateway_emulator import GatewayEmulator
 from tests.router.proxy_process import Deployed, Moto, RouterProcess, Upstream, deployed_router, mounts_of
 
@@ -57,16 +57,16 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
     workloads = config["inferplan:platform"]["workloads"]
     next(w for w in workloads if w["name"] == REGULATED)["sensitivity"] = "regulated"
     config["inferplan:platform"]["router"] = {"worker_capacity_rps": 50}  # 200 requests/s: 2 tasks x 2
-    recording = record("prod-eu", config, ROOT / "__main__.py")
-    assert not recording.failed, recording.errors
-    deployed = deployed_router(recording)
+    recorded = recording("prod-eu", config)
+    assert not recorded.failed, recorded.errors
+    deployed = deployed_router(recorded)
     moto, vllm, anthropic, attacker = Moto(), Upstream("openai"), Upstream("anthropic"), Upstream("openai")
     log = Path(tmp_path_factory.mktemp("router")) / "litellm.log"
     router = RouterProcess(deployed, moto, vllm.url, {"anthropic": anthropic.url}, log)
     try:
         boot_s = router.wait_ready()
         yield Front(
-            recording, deployed, router, vllm, anthropic, attacker, GatewayEmulator(recording, router), boot_s
+            recorded, deployed, router, vllm, anthropic, attacker, GatewayEmulator(recorded, router), boot_s
         )
     finally:
         router.stop()
@@ -226,7 +226,7 @@ def test_fallback_groups_are_not_listed(front: Front) -> None:
 
 
 def test_the_edit_leaves_prod_eu_s_gateway_routes_and_scopes_as_shipped(front: Front) -> None:
-    shipped = record("prod-eu", stack_config("prod-eu"), ROOT / "__main__.py")
+    shipped = recording("prod-eu")
     assert GatewayEmulator(shipped, front.router).routes == front.gateway.routes
 
 

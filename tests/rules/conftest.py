@@ -12,7 +12,7 @@ from inferplan.plan import Plan
 from inferplan.planner import build_plan
 from inferplan.resources import ResourceRecord
 from inferplan.spec import Platform
-from tests.conftest import EXAMPLE_STACKS, ROOT, stack_config
+from tests.conftest import EXAMPLE_STACKS, stack_config
 
 
 def plan_of(stack: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
@@ -38,13 +38,13 @@ def rec(type_: str, logical_name: str, **inputs: Any) -> ResourceRecord:
 @functools.cache
 def recorded_stacks() -> dict[str, tuple[ResourceRecord, ...]]:
     """The resources each example stack registers under Pulumi mocks (recorded once per test run)."""
-    from offline.recorder import record
+    from tests.recordings import recording
 
     out = {}
     for stack in EXAMPLE_STACKS:
-        recording = record(stack, stack_config(stack), ROOT / "__main__.py")
-        assert not recording.failed, recording.errors
-        out[stack] = tuple(recording.resources)
+        recorded = recording(stack)
+        assert not recorded.failed, recorded.errors
+        out[stack] = tuple(recorded.resources)
     return out
 
 
