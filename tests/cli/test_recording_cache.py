@@ -102,6 +102,33 @@ def test_the_key_follows_the_linked_code_of_a_project_elsewhere(tmp_path: Path) 
     assert recording_key("dev", "{}", project, None, None) != before
 
 
+def test_the_key_follows_the_policy_config_and_the_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which waivers count depends on the organisation's config and on today: both are inputs."""
+    import datetime
+
+    root = program_tree(tmp_path)
+    policy = tmp_path / "org.json"
+    policy.write_text('{"residency-region": {"waivable": {"max_days": 30}}}')
+
+    def key(config: Path | None) -> str:
+        return recording_key("dev", "{}", root, None, None, config)
+
+    without, with_config = key(None), key(policy)
+    assert without != with_config
+    policy.write_text('{"residency-region": {"waivable": false}}')
+    assert key(policy) != with_config
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls) -> datetime.date:
+            return datetime.date(2999, 1, 1)
+
+    monkeypatch.setattr(recording_cache, "date", Tomorrow)
+    assert key(None) != without
+
+
 def test_a_stored_recording_comes_back_as_it_was(cache: Path) -> None:
     assert load("k" * 64) is None
     store("k" * 64, answer("logs", "models"))
