@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from components.buckets import PrivateBucket, private_bucket
 from inferplan import names
-from inferplan.evidence import ELB_LOG_DELIVERY_SERVICE, S3_LOG_DELIVERY_SERVICE
+from inferplan.perimeter import tls_only_statement
 from inferplan.plan import AccessLogPlan
 
 NONCURRENT_DAYS = 30  # an overwritten or deleted log stays recoverable this long
@@ -91,7 +91,7 @@ class AccessLogBucket(pulumi.ComponentResource):
 def elb_principal(plan: AccessLogPlan, partition: str) -> dict[str, str]:
     """Who delivers the ALB's logs in the stack's region: its ELB account, or the log delivery service."""
     if plan.elb_account is None:
-        return {"Service": ELB_LOG_DELIVERY_SERVICE}
+        return {"Service": names.ELB_LOG_DELIVERY_SERVICE}
     return {"AWS": f"arn:{partition}:iam::{plan.elb_account}:root"}
 
 
@@ -104,14 +104,7 @@ def access_log_policy(plan: AccessLogPlan, bucket_arn: str, account: str, partit
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            tls_only_statement(bucket_arn),
             {
                 "Sid": "AlbAccessLogDelivery",
                 "Effect": "Allow",
@@ -122,7 +115,7 @@ def access_log_policy(plan: AccessLogPlan, bucket_arn: str, account: str, partit
             {
                 "Sid": "S3ServerAccessLogDelivery",
                 "Effect": "Allow",
-                "Principal": {"Service": S3_LOG_DELIVERY_SERVICE},
+                "Principal": {"Service": names.S3_LOG_DELIVERY_SERVICE},
                 "Action": "s3:PutObject",
                 "Resource": [f"{bucket_arn}/{plan.s3_prefix(purpose)}*" for purpose in plan.logged_buckets],
                 "Condition": {

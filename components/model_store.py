@@ -22,6 +22,7 @@ import pulumi_aws as aws
 from components.buckets import PrivateBucket, access_logging, private_bucket
 from components.identity import assumed_role_name
 from inferplan import names
+from inferplan.perimeter import tls_only_statement
 from inferplan.plan import ModelStorePlan
 
 # Object-level actions only: bucket-level reads (HeadBucket, Get*Configuration) stay open to IAM so the
@@ -197,14 +198,7 @@ def bucket_policy(bucket_arn: str, allowed_principals: Sequence[str]) -> dict[st
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            tls_only_statement(bucket_arn),
             {
                 "Sid": "DenyObjectAccessOutsideThePools",
                 "Effect": "Deny",

@@ -39,6 +39,7 @@ from inferplan import names
 from inferplan.front_door import HEALTH_PATH, ROUTER_CHAT_PATH, RouterPlan, StoredObject
 from inferplan.images import ECR_HOST
 from inferplan.names import fit_name
+from inferplan.perimeter import tls_only_statement
 from inferplan.plan import MODELS_LISTENER_PORT, ROUTER_PORT
 from inferplan.router_config import GUARD_ENV, VLLM_BASE_URL_ENV
 
@@ -275,14 +276,7 @@ class Router(pulumi.ComponentResource):
 
         def bucket_policy(a: list[str]) -> str:
             return _policy(
-                {
-                    "Sid": "TlsOnly",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [a[0], f"{a[0]}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                tls_only_statement(a[0]),
                 {
                     # The deployer writes the objects and the provider reads them back after writing.
                     "Sid": "OnlyTheRouterTaskReads",

@@ -15,8 +15,6 @@ from inferplan.catalog import read_rows
 from inferplan.plan import LOG_RETENTION_DAYS, AccessLogPlan, Tags
 
 ALB_LOG_PREFIX = "alb"
-ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
-S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
 # The buckets whose server access logs the stack keeps (the access-log bucket itself is not logged:
 # logging it into itself would log its own log deliveries without end).
 LOGGED_BUCKETS = (names.MODELS_BUCKET, names.ROUTER_CONFIG_BUCKET)

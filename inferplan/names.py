@@ -37,6 +37,11 @@ def group_name(stack: str, pool: str) -> str:
     return physical(stack, pool, "asg")
 
 
+# The AWS service principals that deliver access logs into the stack's access-log bucket.
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+
+
 def node_role_name(stack: str, pool: str) -> str:
     """IAM role of a pool's nodes; the model store's bucket policy names it before it exists."""
     return physical(stack, pool, "node")

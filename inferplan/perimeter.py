@@ -76,6 +76,18 @@ class DeployFacts:
     key_arn: str
 
 
+def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
+    """Every bucket of the stack refuses plain HTTP, for every principal (its policy's first statement)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 # How intents and the gate render a policy before the account exists (the rule judges its shape).
 PLANNED = DeployFacts(account="<account>", partition="aws", key_arn="<stack key>")
 

@@ -62,6 +62,7 @@ COMPONENT_MAY_IMPORT = {
     "inferplan.images",
     "inferplan.router_config",
     "inferplan.cloud_init",
+    "inferplan.perimeter",  # the planned endpoint policies, rendered with what only the deployment knows
 }
 
 

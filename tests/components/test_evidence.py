@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from inferplan.evidence import ELB_LOG_DELIVERY_SERVICE, elb_log_accounts
+from inferplan.evidence import elb_log_accounts
+from inferplan.names import ELB_LOG_DELIVERY_SERVICE
 from inferplan.plan import LOG_RETENTION_DAYS
 from tests.components.recorded import named, of_type, plan_of, recorded
 from tests.conftest import EXAMPLE_STACKS

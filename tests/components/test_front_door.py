@@ -459,8 +459,8 @@ def test_only_the_task_role_reads_the_config_and_only_over_tls(prod):
     bucket = arn(prod, "aws:s3/bucket:Bucket", "prod-eu-router-config")
     policy = one(prod, "aws:s3/bucketPolicy:BucketPolicy", "prod-eu-router-config-policy")
     body = {s["Sid"]: s for s in statements(policy.inputs["policy"])}
-    assert body["TlsOnly"]["Effect"] == "Deny"
-    assert body["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert body["DenyInsecureTransport"]["Effect"] == "Deny"
+    assert body["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     readers = body["OnlyTheRouterTaskReads"]
     assert readers["Effect"] == "Deny" and readers["Action"] == "s3:GetObject*"
     assert readers["Condition"]["ArnNotLike"]["aws:PrincipalArn"][0] == task_role
