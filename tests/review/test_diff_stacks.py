@@ -54,6 +54,9 @@ def test_a_model_context_change_reaches_its_pools_launch_template_and_asg() -> N
     assert "--max-model-len 16384" in markdown and "--max-model-len 32768" in markdown
 
 
+FLOW_LOG_PLUMBING = ("aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
+
+
 def test_a_vpc_cidr_change_puts_every_network_resource_downstream() -> None:
     base, head = example_plan("prod-eu"), edited_plan("cidr")
     diff = diff_plans(base, head)
@@ -66,10 +69,13 @@ def test_a_vpc_cidr_change_puts_every_network_resource_downstream() -> None:
     network = {
         ResourceKey(r["type"], r["name"])
         for r in head["resources"]
-        if r.get("parent") == "prod-eu-network" and r["type"] not in (VPC, "aws:ec2/eip:Eip")
+        if r.get("parent") == "prod-eu-network"
+        and r["type"] not in (VPC, "aws:ec2/eip:Eip", *FLOW_LOG_PLUMBING)
     }
-    # Everything in the network but the VPC itself and the NAT addresses (which use no VPC output).
+    # Everything in the network but the VPC itself, the NAT addresses and the flow logs' log group and
+    # delivery role (none of which uses a VPC output; the flow log itself does).
     assert network and network <= reached
+    assert ResourceKey("aws:ec2/flowLog:FlowLog", "prod-eu-vpc-flow-log") in reached
     # ... and beyond it: the GPU pools, the router and the gateway's VPC link sit in its subnets.
     for key in (
         ResourceKey(ASG, "prod-eu-h100-asg"),

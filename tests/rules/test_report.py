@@ -16,13 +16,13 @@ TODAY = date(2026, 3, 1)
 def test_waived_and_expired_findings_stay_visible_with_their_marks():
     waivers = [
         Waiver(rule="autoscaler-bounded", subject="h200", reason="burst test", expires=date(2026, 3, 31)),
-        Waiver(rule="network-private", subject="old-sg", reason="migration", expires=date(2026, 1, 31)),
+        Waiver(rule="budget-worst-case", subject="old-pool", reason="migration", expires=date(2026, 1, 31)),
         Waiver(rule="gateway-auth", subject="typo", reason="nothing", expires=date(2026, 12, 31)),
     ]
     found = apply_waivers(
         [
             finding("autoscaler-bounded", "fail", "h200", "max_nodes 9 above 4"),
-            finding("network-private", "fail", "old-sg", "admits 0.0.0.0/0"),
+            finding("budget-worst-case", "fail", "old-pool", "worst case $9,000 above the cap"),
             finding("budget-expected", "pass", "prod-eu", "within budget"),
         ],
         waivers,
@@ -34,14 +34,26 @@ def test_waived_and_expired_findings_stay_visible_with_their_marks():
     assert lines[0].startswith("Policy: 1 mandatory rule(s) failed")
     assert lines[0].endswith("(1 pass, 0 warn, 1 fail, 1 waived)")
     assert any("h200" in ln and "[waived until 2026-03-31: burst test]" in ln for ln in lines)
-    assert any("old-sg" in ln and "[waiver expired 2026-01-31: migration]" in ln for ln in lines)
+    assert any("old-pool" in ln and "[waiver expired 2026-01-31: migration]" in ln for ln in lines)
     assert any(ln.startswith("  Unused waiver: gateway-auth / typo") for ln in lines)
+
+    # A security rule's waiver without the organisation's allowance: refused, and the refusal is shown
+    # rather than its date (renewing it would not help).
+    (refused,) = apply_waivers(
+        [finding("network-private", "fail", "old-sg", "admits 0.0.0.0/0")],
+        [Waiver(rule="network-private", subject="old-sg", reason="migration", expires=date(2026, 1, 31))],
+        TODAY,
+    )
+    assert not refused.waived and refused.waiver_refused
+    assert "[waiver refused by the organisation's policy config: migration]" in section.render_text(
+        (refused,), plan
+    )
     assert "Data flow: 4 of 4 workloads can reach the internet" in text
 
     markdown = section.render_markdown(found, plan)
     assert "| ❌ (waived) | `autoscaler-bounded` | mandatory | `h200` |" in markdown
     json_rows = section.to_json(found)
-    assert [(r["subject"], r["waived"]) for r in json_rows][:2] == [("old-sg", False), ("h200", True)]
+    assert [(r["subject"], r["waived"]) for r in json_rows][:2] == [("old-pool", False), ("h200", True)]
     assert json_rows[0]["waiver"] == {"reason": "migration", "expires": "2026-01-31", "expired": True}
 
 
