@@ -16,7 +16,7 @@ SECRET = "aws:secretsmanager/secret:Secret"
     "key",
     [
         "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        next(iter(UNKNOWN_SENTINELS)),
+        sorted(UNKNOWN_SENTINELS)[0],
     ],
 )
 def test_a_secret_with_a_customer_managed_key_passes(key):
