@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from typing import Any
 from inferplan.plan import MODEL_HEADER
 
 LITELLM = Path(sys.executable).parent / "litellm"
+PROJECT = Path(__file__).resolve().parents[2]
 AWS_ENV_DROPPED = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
@@ -198,18 +200,37 @@ class Moto:
         self.server.stop()
 
 
+def _hidden_by(mounts: list[str], paths: tuple[Path, ...]) -> list[Path]:
+    """Those of `paths` (resolved, none inside another) that a mount at one of `mounts` would hide."""
+    resolved = sorted({p.resolve() for p in paths})
+    outermost = [p for p in resolved if not any(o != p and p.is_relative_to(o) for o in resolved)]
+    return [p for p in outermost if any(p.is_relative_to(m) for m in mounts)]
+
+
 def read_only_root(container: Mapping[str, Any], argv: list[str]) -> list[str]:
-    """`argv` as the task runs it: a read-only root with the container's mount points writable."""
+    """`argv` as the task runs it: a read-only root with the container's mount points writable.
+
+    The test's own interpreter and checkout stand in for the image's: where they live under one of the
+    task's mount points (a clone in /tmp, with its .venv), they are bound back read-only on top of that
+    volume's empty tmpfs, staged meanwhile on a tmpfs of the namespace's own (nothing else is kept)."""
     if not container.get("readonlyRootFilesystem"):
         return argv
     mounts = [str(m["containerPath"]) for m in container.get("mountPoints", []) if not m.get("readOnly")]
-    script = " && ".join(
-        [
-            "mount -o remount,bind,ro /",
-            *(f"mount -t tmpfs -o size=256m tmpfs {m}" for m in mounts),
-            'exec "$@"',
-        ]
+    kept = _hidden_by(mounts, (Path(sys.prefix), Path(sys.base_prefix), PROJECT))
+    staging = next(
+        d
+        for d in ("/mnt", "/media", "/srv", "/opt")
+        if Path(d).is_dir() and not _hidden_by(mounts, (Path(d),))
     )
+    q = shlex.quote
+    steps = [f"mount -t tmpfs -o size=1m tmpfs {staging}"] if kept else []
+    steps += [f"mkdir {staging}/{i} && mount --bind {q(str(p))} {staging}/{i}" for i, p in enumerate(kept)]
+    steps += ["mount -o remount,bind,ro /", *(f"mount -t tmpfs -o size=256m tmpfs {q(m)}" for m in mounts)]
+    steps += [
+        f"mkdir -p {q(str(p))} && mount --bind {staging}/{i} {q(str(p))} && mount -o remount,bind,ro {q(str(p))}"
+        for i, p in enumerate(kept)
+    ]
+    script = " && ".join([*steps, 'exec "$@"'])
     user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
     return ["unshare", *user, "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", *argv]
 
