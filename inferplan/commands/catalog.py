@@ -1,4 +1,5 @@
-"""`catalog models|gpus|instances|apis [--region R] [--format json]`: what the planner knows, with dates.
+"""`catalog models|gpus|instances|commitments|hardware|apis [--region R] [--format json]`: what the planner
+knows, with dates.
 
 Everything is read through the catalog loaders (`inferplan.catalog`, the price book), so rows added
 to the CSV files appear here without code changes. Prices come with their source and `as_of`; a
@@ -17,9 +18,9 @@ from inferplan.errors import EXIT_OK, UserError
 from inferplan.pricebook import BASE_REGION, PriceBook
 from inferplan.router_config import catalog_context_window
 from inferplan.sizing.architecture import param_counts
-from inferplan.spec import did_you_mean
+from inferplan.spec import PURCHASES, did_you_mean
 
-KINDS = ("models", "gpus", "instances", "apis")
+KINDS = ("models", "gpus", "instances", "commitments", "hardware", "apis")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +96,52 @@ def instances(region: str) -> list[dict[str, Any]]:
     return out
 
 
+def commitments(region: str) -> list[dict[str, Any]]:
+    """Every commitment rate a pool's `purchase` can use in the region, beside the on-demand price."""
+    book = PriceBook.builtin(region)
+    out = []
+    for shape in sorted(builtin_catalog().instances.values(), key=lambda i: (i.gpu, i.gpus, i.instance_type)):
+        on_demand = book.instance_hour(shape.instance_type)
+        for purchase in PURCHASES[1:]:
+            price = book.commitment_hour(shape.instance_type, purchase)
+            if price is None:
+                continue
+            out.append(
+                {
+                    "instance_type": shape.instance_type,
+                    "purchase": purchase,
+                    "region": region,
+                    "usd_per_hour": round(price.usd, 4),
+                    "on_demand_usd_per_hour": None if on_demand is None else round(on_demand.usd, 4),
+                    "saving": None if on_demand is None else round(1 - price.usd / on_demand.usd, 3),
+                    "min_hours": price.min_hours or None,
+                    "estimated": price.estimated,
+                    "source": price.source,
+                    "as_of": price.as_of,
+                    "note": price.note,
+                }
+            )
+    return out
+
+
+def hardware() -> list[dict[str, Any]]:
+    """What buying a node like each EC2 shape costs and draws (the buy scenario's defaults)."""
+    owned = PriceBook.builtin(BASE_REGION).owned
+    return [
+        {
+            "instance_type": node.instance_type,
+            "server": node.server,
+            "node_price_usd": node.node_price_usd,
+            "power_kw": node.power_kw,
+            "source": node.source,
+            "as_of": node.as_of,
+            "power_source": node.power_source,
+            "power_as_of": node.power_as_of,
+        }
+        for node in sorted(owned.values(), key=lambda n: n.instance_type)
+    ]
+
+
 def apis() -> list[dict[str, Any]]:
     out = []
     prices = [row for group in PriceBook.builtin(BASE_REGION).api_prices.values() for row in group]
@@ -115,15 +162,15 @@ def apis() -> list[dict[str, Any]]:
 
 
 def rows(kind: str, region: str) -> list[dict[str, Any]]:
-    if kind == "instances":
+    if kind in ("instances", "commitments"):
         regions = known_regions()
         if region not in regions:
             raise UserError(
                 f"--region: no prices for '{region}'{did_you_mean(region, regions)} "
                 f"(known: {', '.join(regions)}; a stack can add rows under catalog.instance_prices)"
             )
-        return instances(region)
-    return {"models": models, "gpus": gpus, "apis": apis}[kind]()
+        return instances(region) if kind == "instances" else commitments(region)
+    return {"models": models, "gpus": gpus, "hardware": hardware, "apis": apis}[kind]()
 
 
 def _cell(value: Any) -> str:
@@ -148,6 +195,8 @@ TEXT_COLUMNS = {
     ),
     "gpus": ("gpu", "memory_gib", "memory_bandwidth_tb_s", "bf16_dense_tflops", "fp8_dense_tflops", "as_of"),
     "instances": ("instance_type", "gpu", "gpus", "vcpus", "usd_per_hour", "price_as_of"),
+    "commitments": ("instance_type", "purchase", "usd_per_hour", "on_demand_usd_per_hour", "saving", "as_of"),
+    "hardware": ("instance_type", "server", "node_price_usd", "power_kw", "as_of"),
     "apis": (
         "provider",
         "model",
@@ -165,7 +214,7 @@ def render_text(kind: str, items: list[dict[str, Any]], region: str) -> str:
     table = [list(columns)]
     for item in items:
         cells = [_cell(item[c]) for c in columns]
-        if kind == "instances" and item["estimated"]:
+        if kind in ("instances", "commitments") and item["estimated"]:
             cells[columns.index("usd_per_hour")] += " ~"
         table.append(cells)
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
@@ -175,6 +224,9 @@ def render_text(kind: str, items: list[dict[str, Any]], region: str) -> str:
         "gpus": "dense tensor TFLOPS; --format json adds sources",
         "instances": f"on-demand USD per node-hour in {region}; ~ = us-east-1 price x the regional factor "
         "(no row of its own); --format json adds sources",
+        "commitments": f"no-upfront USD per node-hour in {region} (pools[].purchase); saving = share off "
+        "on-demand; ~ = us-east-1 rate x the region's on-demand ratio; --format json adds sources",
+        "hardware": "buying a node like the shape (cost.buy): USD per node, kW drawn; --format json adds sources",
         "apis": "USD per million tokens, list prices; --format json adds sources",
     }
     return "\n".join([*lines, "", notes[kind]]) + "\n"

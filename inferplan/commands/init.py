@@ -33,8 +33,8 @@ TEMPLATE = """\
 #   pulumi preview --stack {stack}                # the real preview (Pulumi CLI + AWS credentials)
 #
 # Everything under `inferplan:platform` is Spec v1 (README, "Spec reference"; `python -m inferplan
-# schema` for editors). `python -m inferplan catalog models|gpus|instances|apis` lists what you can
-# name below.
+# schema` for editors). `python -m inferplan catalog models|gpus|instances|commitments|hardware|apis`
+# lists what you can name below.
 config:
   aws:region: {region}
   inferplan:platform:

@@ -92,6 +92,34 @@ def test_catalog_apis_and_gpus_and_text():
     assert text.splitlines()[0].split()[:2] == ["gpu", "memory_gib"]
 
 
+def test_catalog_commitments_and_hardware_are_what_the_cost_model_prices_with():
+    """Each listed rate is the price book's for that purchase; every owned-hardware row is listed."""
+    from inferplan.pricebook import PriceBook
+
+    listed = catalog_json("commitments", "--region", "eu-central-1")
+    book = PriceBook.builtin("eu-central-1")
+    assert {i["purchase"] for i in listed} >= {"reserved_1y", "reserved_3y", "savings_plan_1y"}
+    for item in listed:
+        price = book.commitment_hour(item["instance_type"], item["purchase"])
+        assert price is not None and item["usd_per_hour"] == round(price.usd, 4)
+        assert item["as_of"] and item["source"] and item["estimated"] == price.estimated
+        assert item["usd_per_hour"] < item["on_demand_usd_per_hour"], item
+    # dev's g6e.xlarge, reserved for a year in us-east-1: the rate behind docs/cost.md's worked saving.
+    home = {(i["instance_type"], i["purchase"]): i for i in catalog_json("commitments")}
+    assert home[("p5.48xlarge", "capacity_block")]["min_hours"] == 24  # blocks: us-east-1 rows only
+    g6e = home[("g6e.xlarge", "reserved_1y")]
+    assert (
+        abs((g6e["on_demand_usd_per_hour"] - g6e["usd_per_hour"]) * 730 * 2 - 1005.31) < 0.1
+    )  # 4 decimals shown
+
+    with (CATALOG_DIR / "owned_hardware.csv").open(newline="") as handle:
+        owned = {row["instance_type"] for row in csv.DictReader(handle)}
+    hardware = catalog_json("hardware")
+    assert {h["instance_type"] for h in hardware} == owned
+    assert all(h["node_price_usd"] > 0 and h["as_of"] and h["source"] for h in hardware)
+    assert inferplan("catalog", "commitments", "--region", "mars-1").returncode == 2
+
+
 # -- plan --set ------------------------------------------------------------------------------------
 
 
