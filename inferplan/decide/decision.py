@@ -46,10 +46,18 @@ def _nodes(pool: PoolOption, load: float) -> int:
     return max(pool.min_nodes, math.ceil(load - EPS))
 
 
+def _beyond(pool: PoolOption, nodes: int) -> str:
+    """What taking an option would break: its pool grown past the ceiling (the solver never does that)."""
+    if nodes <= pool.max_nodes:
+        return ""
+    return f"needs {nodes} nodes of pool {pool.pool}, above its max_nodes {pool.max_nodes}"
+
+
 def _marginals(
     opts: Options, sol: Solution, required: frozenset[str], workload: Workload
-) -> dict[str, tuple[Candidate, float | None]]:
-    """Per target of `workload`: the candidate it would use and its marginal monthly cost.
+) -> dict[str, tuple[Candidate, float | None, str]]:
+    """Per target of `workload`: the candidate it would use, its marginal monthly cost and what it would
+    break (`_beyond`).
 
     A model already built is priced on its shape: the nodes its pool needs with this workload minus
     those it needs without (nothing, when no other workload or declared fallback keeps it), each at
@@ -57,32 +65,34 @@ def _marginals(
     not built is priced on its cheapest shape as a pool of its own.
     """
     calls = opts.calls[workload.name]
-    out: dict[str, tuple[Candidate, float | None]] = {}
+    out: dict[str, tuple[Candidate, float | None, str]] = {}
     for c in opts.of(workload.name):
         if c.kind != "model":
-            out[c.target] = (c, calls * c.call_usd)
+            out[c.target] = (c, calls * c.call_usd, "")
             continue
-        applies, usd = _model_marginal(opts, sol, required, workload, c, calls)
+        applies, usd, beyond = _model_marginal(opts, sol, required, workload, c, calls)
         if not applies:
             continue
         best = out.get(c.target)
-        if best is None or _better(c, usd, *best):
-            out[c.target] = (c, usd)
+        if best is None or _better(c, usd, best[0], best[1]):
+            out[c.target] = (c, usd, beyond)
     return out
 
 
 def _model_marginal(
     opts: Options, sol: Solution, required: frozenset[str], workload: Workload, c: Candidate, calls: float
-) -> tuple[bool, float | None]:
-    """(whether `c` is the candidate this situation prices, its marginal monthly cost if it can serve)."""
+) -> tuple[bool, float | None, str]:
+    """(whether `c` is the candidate this situation prices, its marginal monthly cost if it can serve,
+    what it would break)."""
     built = sol.built.get(c.target)
     if built is None:
         if not math.isfinite(c.load):
-            return True, None
+            return True, None, ""
         if c.level != opts.slos[workload.name]:
-            return False, None  # alone on its pool, its engine runs at the workload's own SLO
+            return False, None, ""  # alone on its pool, its engine runs at the workload's own SLO
         pool = opts.pool(c.target, c.shape, c.level)
-        return True, pool.usd(_nodes(pool, c.load)) + calls * c.call_usd
+        nodes = _nodes(pool, c.load)
+        return True, pool.usd(nodes) + calls * c.call_usd, _beyond(pool, nodes)
     pool = built[0]
     others = [w for w, x in sol.assignment.items() if x.target == c.target and w != workload.name]
     level = Slo()
@@ -90,9 +100,9 @@ def _model_marginal(
         level = strictest_of(level, opts.slos[w])
     with_me = strictest_of(level, opts.slos[workload.name])
     if c.shape != pool.shape or c.level != with_me:
-        return False, None
+        return False, None, ""
     if not math.isfinite(c.load):
-        return True, None
+        return True, None, ""
 
     def load(names: list[str], at: Slo) -> float:
         total = 0.0
@@ -104,7 +114,7 @@ def _model_marginal(
     kept = bool(others) or c.target in required
     base = _nodes(pool, load(others, level)) if kept else 0
     mine = _nodes(pool, load(others, with_me) + c.load)
-    return True, pool.usd(mine) - pool.usd(base) + calls * c.call_usd
+    return True, pool.usd(mine) - pool.usd(base) + calls * c.call_usd, _beyond(pool, mine)
 
 
 def _better(c: Candidate, usd: float | None, than: Candidate, than_usd: float | None) -> bool:
@@ -116,7 +126,7 @@ def _better(c: Candidate, usd: float | None, than: Candidate, than_usd: float | 
     return usd is not None and than_usd is not None and usd < than_usd
 
 
-def _option(c: Candidate, usd: float | None, workload: Workload, calls: float) -> Option:
+def _option(c: Candidate, usd: float | None, workload: Workload, calls: float, beyond: str) -> Option:
     tokens = calls * (workload.input_tokens + workload.output_tokens)
     return Option(
         target=c.target,
@@ -127,6 +137,7 @@ def _option(c: Candidate, usd: float | None, workload: Workload, calls: float) -
         monthly_usd=None if usd is None else round(usd, 2),
         usd_per_1k_calls=None if usd is None or calls <= 0 else usd / calls * 1000,
         usd_per_million_tokens=None if usd is None or tokens <= 0 else usd / tokens * 1e6,
+        beyond_ceiling=beyond,
     )
 
 
@@ -272,12 +283,12 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         calls = opts.calls[w.name]
         chosen = sol.assignment[w.name]
         priced = _marginals(opts, sol, required, w)
-        rows = [_option(c, usd, w, calls) for c, usd in priced.values()]
+        rows = [_option(c, usd, w, calls, beyond) for c, usd, beyond in priced.values()]
         chosen_usd = priced[chosen.target][1]
         others = sorted(
             (
                 (usd, c.target)
-                for c, usd in priced.values()
+                for c, usd, _ in priced.values()
                 if c.eligible and usd is not None and c.target != chosen.target
             ),
         )

@@ -24,6 +24,7 @@ class Option:
     monthly_usd: float | None  # marginal (see the module docstring); None when it cannot serve the workload
     usd_per_1k_calls: float | None
     usd_per_million_tokens: float | None
+    beyond_ceiling: str = ""  # a model option whose pool would need more than its max_nodes: how many
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ def _option_json(o: Option) -> dict[str, Any]:
         "usd_per_million_tokens": None
         if o.usd_per_million_tokens is None
         else round(o.usd_per_million_tokens, 4),
+        "beyond_ceiling": o.beyond_ceiling or None,
     }
 
 
@@ -171,6 +172,9 @@ def _choice_line(d: WorkloadDecision) -> str:
         runner = f"{d.runner_up} would save {_usd(-d.difference_usd)}"
     else:
         runner = f"runner-up {d.runner_up} +{_usd(d.difference_usd)}"
+    beyond = next((o.beyond_ceiling for o in d.options if o.target == d.runner_up and o.beyond_ceiling), "")
+    if beyond:
+        runner += f" but {beyond}"
     return f"{d.workload:<20} {how:<8} -> {what}: {cost}; {runner}"
 
 

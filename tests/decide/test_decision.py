@@ -274,3 +274,22 @@ def test_a_stack_without_workloads_has_nothing_to_decide_and_builds_no_pool() ->
     assert (
         p.decision.status == "optimal" and len(p.decision.not_built) == 2
     )  # one line per pool and its model
+
+
+def test_a_cheaper_option_beyond_its_pools_max_nodes_says_so() -> None:
+    """The solver keeps pools within max_nodes; the runner-up it passed over says what it would need."""
+    from inferplan.report.decision import render_text
+
+    spec = dev(calls_per_day=3_000_000)
+    spec["pools"][0]["max_nodes"] = 2
+    p = plan(spec)
+    (d,) = p.decision.workloads
+    assert (d.chosen, d.runner_up) == ("claude-haiku", "llama-8b")
+    assert d.difference_usd is not None and d.difference_usd < 0  # cheaper, but not within the ceiling
+    (llama,) = [o for o in d.options if o.target == "llama-8b"]
+    assert llama.beyond_ceiling.startswith("needs ") and llama.beyond_ceiling.endswith(
+        "nodes of pool l40s, above its max_nodes 2"
+    )
+    (haiku,) = [o for o in d.options if o.target == "claude-haiku"]
+    assert haiku.beyond_ceiling == ""
+    assert f"llama-8b would save ${-d.difference_usd:,.0f} but {llama.beyond_ceiling}" in render_text(p, None)
