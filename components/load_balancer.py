@@ -37,7 +37,6 @@ class InternalLoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets, one per AZ
     access_logs_bucket: pulumi.Input[str] | None = None  # a bucket that accepts ELB access logs
-    access_logs_prefix: str | None = None  # default: the plan's access_log_prefix, else the stack
     access_logs_ready: Sequence[pulumi.Resource] = ()  # e.g. that bucket's policy (checked when enabled)
 
 
@@ -80,7 +79,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         access_logs = (
             aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=args.access_logs_bucket,
-                prefix=args.access_logs_prefix or plan.access_log_prefix or prefix,
+                prefix=plan.access_log_prefix or prefix,
                 enabled=True,
             )
             if args.access_logs_bucket is not None

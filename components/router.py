@@ -98,13 +98,11 @@ class Router(pulumi.ComponentResource):
     config_bucket: aws.s3.Bucket
     secrets: FallbackSecrets | None
     repository: aws.ecr.Repository | None  # the stack's mirror of the router image, when planned
-    aliases: tuple[str, ...]  # the model names applications call (one per routed workload)
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferplan:components:Router", name, None, opts)
         self.plan = plan = args.router
         self.args = args
-        self.aliases = plan.aliases
         self.tags = {**dict(plan.tags), "inferplan:component": "router"}
         invoke = pulumi.InvokeOptions(parent=self)
         identity = aws.get_caller_identity(opts=invoke)

@@ -100,10 +100,6 @@ class RouterPlan:
     writable_paths: tuple[str, ...] = (WRITABLE_TMP,)
     access_log_prefix: str = ""  # the config bucket's server access logs in the stack's access-log bucket
 
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return self.config.aliases
-
     def name(self, *parts: str) -> str:
         return names.physical(self.stack, *parts)
 

@@ -93,11 +93,6 @@ class RouterSizing:
     memory_mib: int
 
     @property
-    def design_rps(self) -> float:
-        """What the router must carry: all the gateway admits (above it the gateway answers 429)."""
-        return self.admitted_rps
-
-    @property
     def processes(self) -> int:
         return self.tasks * self.workers_per_task
 

@@ -196,18 +196,6 @@ def start_recording(
     return PendingProgram.running(command, root, env, text, key)
 
 
-def record_resources(
-    stack: str,
-    root: Path,
-    config: Mapping[str, Any] | None = None,
-    cache: PriceCache | None = None,
-    policy: PolicyConfig | None = None,
-    use_cache: bool = True,
-) -> Program:
-    """What the Pulumi program registers for this input (see `start_recording`)."""
-    return start_recording(stack, root, config, cache, policy, use_cache).result()
-
-
 def program_warnings(warnings: tuple[str, ...], findings: tuple[Finding, ...]) -> tuple[str, ...]:
     """What the program warned about, less the policy verdicts the report shows anyway."""
     verdicts = {f"policy {f.rule} [{f.subject}]" for f in findings}

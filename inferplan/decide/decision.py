@@ -274,10 +274,6 @@ def decide(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPri
         sol = solve(opts, fixed, required, fallbacks, ceilings=False)
         sol = replace(sol, status=f"{sol.status}; no choice keeps every pool within its max_nodes")
 
-    loads: dict[str, float] = {}
-    for c in sol.assignment.values():
-        if c.kind == "model":
-            loads[c.target] = loads.get(c.target, 0.0) + c.load
     workloads = []
     for w in platform.workloads:
         calls = opts.calls[w.name]
@@ -401,11 +397,11 @@ def _model_breakevens(opts: Options, sol: Solution) -> tuple[Breakeven, ...]:
         names = sorted({a.target for a in apis.values() if a is not None})
         api = Candidate(
             workload="", target=", ".join(names), kind=first_api.kind, shape="", verdict=first_api.verdict,
-            call_usd=api_usd, load=0.0, tier=None,
+            call_usd=api_usd, load=0.0,
         )  # fmt: skip
         anchor = Candidate(
             workload="", target=model, kind="model", shape=pool.shape, verdict=anchor.verdict, call_usd=self_usd,
-            load=load, tier=anchor.tier, level=pool.level,
+            load=load, level=pool.level,
         )  # fmt: skip
         be = _breakeven(model, opts, anchor, api, calls, load, self_usd, api_usd)
         if be is not None:

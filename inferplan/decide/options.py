@@ -86,7 +86,6 @@ class Candidate:
     verdict: Verdict
     call_usd: float  # per call, beyond nodes (tokens, NAT bytes, log lines), its fallback's share included
     load: float  # model options: nodes the workload's busiest minute keeps busy (0 for APIs)
-    tier: int | None
     level: Slo = field(default_factory=Slo)  # model options: the SLO the model's engine runs at
     misfit: str = ""  # model options that fit no node: what sizing says, for a located error
 
@@ -106,7 +105,6 @@ class Options:
     candidates: tuple[Candidate, ...]
     pools: tuple[PoolOption, ...]
     calls: dict[str, float]  # workload -> calls per month
-    floors: dict[str, tuple[int | None, str]]  # workload -> (quality floor, where it comes from)
     mixes: dict[str, TokenMix]  # model -> the token mix its engine is configured for
     slos: dict[str, Slo]  # workload -> its latency SLO
 
@@ -125,9 +123,6 @@ class Options:
 
     def candidate(self, workload: str, key: tuple[str, str, Slo]) -> Candidate | None:
         return next((c for c in self.of(workload) if c.key == key), None)
-
-    def shapes(self, model: str) -> tuple[PoolOption, ...]:
-        return tuple(p for p in self.pools if p.model == model)
 
 
 def api_kind(entry: Frontier, price: ApiPrice | None) -> OptionKind:
@@ -279,7 +274,7 @@ def model_candidates(
                     )
                     for w in members:
                         candidate = _model_candidate(
-                            platform, book, w, spec, instance, level, verdict, math.inf, tier
+                            platform, book, w, spec, instance, level, verdict, math.inf
                         )
                         candidates.append(replace(candidate, misfit=misfit))
                     break  # no level makes it fit
@@ -308,12 +303,12 @@ def model_candidates(
                     )
                     load = peak_calls_per_min(platform, w) / node if node > 0 else math.inf
                     candidates.append(
-                        _model_candidate(platform, book, w, spec, instance, level, verdict, load, tier)
+                        _model_candidate(platform, book, w, spec, instance, level, verdict, load)
                     )
         for w in platform.workloads:
             if w not in members:  # shown, with why it may not use the model
                 candidates.append(
-                    _model_candidate(platform, book, w, spec, None, Slo(), base[w.name], math.inf, tier)
+                    _model_candidate(platform, book, w, spec, None, Slo(), base[w.name], math.inf)
                 )
     return candidates, pools, mixes
 
@@ -325,7 +320,7 @@ def slo_of(workload: Workload) -> Slo:
 
 def _model_candidate(
     platform: Platform, book: PriceBook, w: Workload, spec: Model, instance: InstanceEntry | None, level: Slo,
-    verdict: Verdict, load: float, tier: int | None,
+    verdict: Verdict, load: float,
 ) -> Candidate:  # fmt: skip
     return Candidate(
         workload=w.name,
@@ -335,7 +330,6 @@ def _model_candidate(
         verdict=verdict,
         call_usd=call_usd(platform, book, w, None, self_hosted=True),
         load=load,
-        tier=tier,
         level=level,
     )
 
@@ -368,7 +362,6 @@ def api_candidates(
                     verdict=judge(checks),
                     call_usd=call_usd(platform, book, w, price, self_hosted=False),
                     load=0.0,
-                    tier=tier,
                 )
             )
     return out
@@ -416,7 +409,6 @@ def options(platform: Platform, catalog: Catalog, book: PriceBook, price: PoolPr
         candidates=tuple(_with_fallbacks(platform, raw)),
         pools=tuple(pools),
         calls={w.name: monthly_calls(platform, w.calls_per_day) for w in platform.workloads},
-        floors=floors,
         mixes=mixes,
         slos={w.name: slo_of(w) for w in platform.workloads},
     )

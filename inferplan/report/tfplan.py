@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from inferplan import __version__
@@ -386,8 +386,3 @@ def _depends(
 
 def render_tfplan(report: PlanReport) -> str:
     return json.dumps(to_tfplan(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
-
-
-def addresses_of(document: Mapping[str, Any]) -> Sequence[str]:
-    """Every resource address in a tfplan-json document (for tests and tools)."""
-    return [r["address"] for r in document["resource_changes"]]
