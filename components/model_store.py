@@ -49,7 +49,8 @@ class ModelStore(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(parent=self)
         # Output forms of the invokes: a blocking invoke per component costs O(pending work) each.
-        account = aws.get_caller_identity_output(opts=invoke).account_id
+        self._identity = aws.get_caller_identity_output(opts=invoke)  # one invoke: account and deployer
+        account = self._identity.account_id
         self._iam = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition, account).apply(
             lambda a: f"arn:{a[0]}:iam::{a[1]}"
         )
@@ -103,7 +104,7 @@ class ModelStore(pulumi.ComponentResource):
         (with its path, which a session ARN drops and a trust policy needs)."""
         if self._plan.admin_principal_arns:
             return pulumi.Output.from_input(list(self._plan.admin_principal_arns))
-        caller = aws.get_caller_identity_output(opts=invoke).arn
+        caller = self._identity.arn
 
         def principal(arn: str) -> pulumi.Output[list[str]]:
             role = assumed_role_name(arn)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inferplan import __version__
 from inferplan.errors import EXIT_INVALID, SpecInputError, SpecInputErrors, UserError, escape
-from inferplan.stackfile import SpecErrors, located, located_all
+from inferplan.stackfile import SpecErrors, located_all
 
 # name -> (module under inferplan.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -121,18 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(exc.errors) > 1:  # one error is one line; several get a count
             print(f"{len(exc.errors)} errors; nothing was planned.", file=sys.stderr)
         return EXIT_INVALID
-    except SpecInputError as exc:
+    except (SpecInputError, SpecInputErrors) as exc:  # found while sizing or pricing, one or several
         stack = getattr(args, "stack", None)
-        print(
-            located(exc, stack) if isinstance(stack, str) else f"error: {escape(str(exc))}", file=sys.stderr
-        )
-        return exc.exit_code
-    except SpecInputErrors as exc:  # several found together (e.g. every pool without a price)
-        stack = getattr(args, "stack", None)
+        found = exc.errors if isinstance(exc, SpecInputErrors) else (exc,)
         shown = (
             [str(e) for e in located_all(exc, stack).errors]
             if isinstance(stack, str)
-            else [f"error: {escape(str(e))}" for e in exc.errors]
+            else [f"error: {escape(str(e))}" for e in found]
         )
         for text in shown:
             print(text, file=sys.stderr)

@@ -31,6 +31,7 @@ from functools import lru_cache
 from inferplan.catalog import Catalog, CatalogOverrides, InstancePrice, builtin_catalog, read_rows
 from inferplan.errors import SpecInputError, UserError
 from inferplan.preflight.prices_cache import PriceCache
+from inferplan.spec import PURCHASES
 
 BASE_REGION = "us-east-1"
 OVERRIDE_SOURCE = "stack override (cost.prices)"
@@ -38,8 +39,8 @@ INSTANCE_PREFIX = "instance:"
 SPOT_PREFIX = "spot_discount:"
 API_PREFIX = "api:"
 COMMIT_PREFIX = "commit:"
-COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block")
-SCALED_COMMITMENTS = ("reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y")  # not blocks
+COMMITMENTS = tuple(p for p in PURCHASES if p != "on_demand")
+SCALED_COMMITMENTS = tuple(p for p in COMMITMENTS if p != "capacity_block")  # blocks have no regional scaling
 
 
 @dataclass(frozen=True)

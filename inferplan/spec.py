@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -140,9 +140,7 @@ class Gateway(Strict):
 Purchase = Literal[
     "on_demand", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block"
 ]
-PURCHASES: tuple[Purchase, ...] = (
-    "on_demand", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y", "capacity_block"
-)  # fmt: skip
+PURCHASES: tuple[Purchase, ...] = get_args(Purchase)
 
 
 class Pool(Strict):

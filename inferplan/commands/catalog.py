@@ -15,10 +15,10 @@ from typing import Any
 
 from inferplan.catalog import builtin_catalog, read_rows
 from inferplan.errors import EXIT_OK, UserError
-from inferplan.pricebook import BASE_REGION, PriceBook
+from inferplan.pricebook import BASE_REGION, COMMITMENTS, PriceBook
 from inferplan.router_config import catalog_context_window
 from inferplan.sizing.architecture import param_counts
-from inferplan.spec import PURCHASES, did_you_mean
+from inferplan.spec import did_you_mean
 
 KINDS = ("models", "gpus", "instances", "commitments", "hardware", "apis")
 
@@ -102,7 +102,7 @@ def commitments(region: str) -> list[dict[str, Any]]:
     out = []
     for shape in sorted(builtin_catalog().instances.values(), key=lambda i: (i.gpu, i.gpus, i.instance_type)):
         on_demand = book.instance_hour(shape.instance_type)
-        for purchase in PURCHASES[1:]:
+        for purchase in COMMITMENTS:
             price = book.commitment_hour(shape.instance_type, purchase)
             if price is None:
                 continue

@@ -88,15 +88,17 @@ def volume_model(
     per_call = sum(ln.monthly_usd for ln in lines if ln.scales == "calls") / calls if calls else 0.0
     steps = []
     for pool in plan.pools:
-        node_usd = _pool_cost(lines, pool.name, "nodes") / pool.nodes_needed if pool.nodes_needed else 0.0
-        if not node_usd:  # nothing running at the declared volume: price one node to learn its cost
-            node_usd = _nodes_usd(ctx, pool.name, 1)
         if pool.purchase != "on_demand":
             # Committed min_nodes cost their rate, the nodes above them the on-demand (or spot) price: a node
             # more costs the latter, and the difference on the committed ones is a fixed part of the month.
             at = max(pool.nodes_needed, pool.min_nodes)
-            node_usd = _nodes_usd(ctx, pool.name, at + 1) - _nodes_usd(ctx, pool.name, at)
-            fixed += _nodes_usd(ctx, pool.name, at) - node_usd * at
+            here = _nodes_usd(ctx, pool.name, at)
+            node_usd = _nodes_usd(ctx, pool.name, at + 1) - here
+            fixed += here - node_usd * at
+        else:
+            node_usd = _pool_cost(lines, pool.name, "nodes") / pool.nodes_needed if pool.nodes_needed else 0.0
+            if not node_usd:  # nothing running at the declared volume: price one node to learn its cost
+                node_usd = _nodes_usd(ctx, pool.name, 1)
         model = next((m for m in plan.models if m.pool == pool.name), None)
         scales = model is not None and model.fits and model.calls_per_min > 0 and calls > 0
         steps.append(

@@ -206,7 +206,7 @@ def _cheapest_self(opts: Options, cands: list[Candidate], calls: float) -> Candi
 
     def alone(c: Candidate) -> float:
         pool = opts.pool(c.target, c.shape, c.level)
-        return pool.usd(max(pool.min_nodes, math.ceil(c.load - EPS))) + calls * c.call_usd
+        return pool.usd(_nodes(pool, c.load)) + calls * c.call_usd
 
     return min(hosted, key=lambda c: (alone(c), c.target, c.shape)) if hosted else None
 
