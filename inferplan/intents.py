@@ -207,17 +207,18 @@ def edge_intents(plan: Plan) -> tuple[ResourceRecord, ...]:
             {"retentionInDays": float(LOG_RETENTION_DAYS), "kmsKeyId": "planned", "tags": router},
         ),
     ]
+    secrets = plan.front_door.router.frontier_secrets
     records += [
         ResourceRecord(
             "aws:secretsmanager/secret:Secret",
-            names.physical(stack, entry.secret),
+            names.physical(stack, key),
             {
-                "name": names.secret_name(stack, entry.secret),
+                "name": secret_name,
                 "kmsKeyId": "planned",
                 "tags": {**plan.tags, "inferplan:component": "secrets"},
             },
         )
-        for entry in {f.secret: f for f in plan.platform.frontier}.values()
+        for key, secret_name in (secrets.secrets if secrets is not None else ())
     ]
     records.append(
         ResourceRecord(
