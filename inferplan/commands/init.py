@@ -65,10 +65,11 @@ config:
       - {{name: l40s, instance_type: g6e.xlarge, capacity: on_demand, min_nodes: 1, max_nodes: 2}}
     models:
       - {{name: llama-8b, model: meta-llama/Llama-3.1-8B-Instruct, quantization: bf16, max_context: 16384, pool: l40s}}
+    # A frontier API as a route or fallback (needs egress: nat): replace `frontier: []` with, e.g.:
+    # frontier:
+    #   - {{name: claude-haiku, provider: anthropic, model: claude-haiku-4-5,
+    #      processing_regions: [us-east-1], secret: anthropic-api-key, monthly_cap_usd: 300}}
     frontier: []
-      # A frontier API as a route or fallback (needs egress: nat), e.g.:
-      # - {{name: claude-haiku, provider: anthropic, model: claude-haiku-4-5,
-      #    processing_regions: [us-east-1], secret: anthropic-api-key, monthly_cap_usd: 300}}
     workloads:
       # What calls the platform: volume, typical call size, how sensitive the data is, where it goes.
       - {{name: assistant, calls_per_day: 2000, input_tokens: 800, output_tokens: 200,
